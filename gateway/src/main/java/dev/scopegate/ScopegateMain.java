@@ -1,0 +1,6 @@
+package dev.scopegate;
+
+public final class ScopegateMain {
+    public static void main(String[] args) {
+    }
+}

@@ -1,0 +1,160 @@
+package dev.scopegate.config;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The whole validated configuration: immutable, built once per (re)load by {@link ConfigLoader}.
+ * Every nested record is immutable too; collections are unmodifiable. Safe to share across threads.
+ *
+ * <p>YAML keys are the kebab-case forms of the component names ({@code public-base-url},
+ * {@code max-connections} …). Nullable components are marked; every other component is non-null
+ * after loading (defaults filled in).
+ */
+public record ScopegateConfig(
+        Listen listen,
+        Admin admin,
+        /* nullable */ URI publicBaseUrl,
+        List<Cidr> trustedProxies,
+        Upstream upstream,
+        List<Route> routes,
+        Metadata metadata,
+        Endpoints endpoints,
+        Scope scope,
+        List<Resource> resources,
+        Limits limits,
+        Store store,
+        Cache cache,
+        Logging logging) {
+
+    public ScopegateConfig {
+        Objects.requireNonNull(listen, "listen");
+        Objects.requireNonNull(admin, "admin");
+        trustedProxies = List.copyOf(trustedProxies);
+        Objects.requireNonNull(upstream, "upstream");
+        routes = List.copyOf(routes);
+        Objects.requireNonNull(metadata, "metadata");
+        Objects.requireNonNull(endpoints, "endpoints");
+        Objects.requireNonNull(scope, "scope");
+        resources = List.copyOf(resources);
+        Objects.requireNonNull(limits, "limits");
+        Objects.requireNonNull(store, "store");
+        Objects.requireNonNull(cache, "cache");
+        Objects.requireNonNull(logging, "logging");
+    }
+
+    /** {@code listen}: the proxy listener. {@code drain-timeout} bounds graceful shutdown. */
+    public record Listen(String host, int port, Tls tls, Duration drainTimeout) {}
+
+    /** {@code listen.tls}: PEM files; both null means plain HTTP. */
+    public record Tls(/* nullable */ String cert, /* nullable */ String key) {
+        public boolean enabled() {
+            return cert != null && key != null;
+        }
+    }
+
+    /** {@code admin}: the admin listener; an empty token means no auth on {@code /admin/*}. */
+    public record Admin(String host, int port, String token) {}
+
+    /**
+     * {@code upstream}: the IdP. {@code rewrite-host: true} sends the upstream's authority as
+     * {@code Host} instead of the client's. {@code idle-timeout} closes pooled idle connections.
+     */
+    public record Upstream(URI url, Duration connectTimeout, Duration responseTimeout,
+                           int maxConnections, Duration idleTimeout, boolean rewriteHost) {}
+
+    /** One entry of {@code routes}: requests whose path starts with {@code prefix} go to {@code url}. */
+    public record Route(String prefix, URI url, boolean rewriteHost) {}
+
+    /** {@code metadata}. */
+    public record Metadata(Duration refresh, Augment augment) {}
+
+    /**
+     * {@code metadata.augment}: {@code scopes-supported} (nullable) is added where the IdP omits
+     * it; {@code rewrite-origin} rewrites the IdP's internal origin in endpoint URLs.
+     */
+    public record Augment(/* nullable */ List<String> scopesSupported, boolean rewriteOrigin) {}
+
+    /** {@code endpoints}: path overrides (nullable each) of what the IdP's metadata names. */
+    public record Endpoints(/* nullable */ String authorization, /* nullable */ String par,
+                            /* nullable */ String registration, /* nullable */ String token) {}
+
+    /** {@code scope}: the scope-resolution chain, DESIGN §3. */
+    public record Scope(
+            Trigger trigger,
+            List<Source> sources,
+            String defaultScope,            // YAML key: default
+            List<String> deny,
+            boolean onlySupported,
+            boolean acceptCommas,
+            OnUnresolved onUnresolved,
+            boolean dryRun,
+            Map<String, String> clients,    // client_id -> scope
+            List<Family> families,
+            Learn learn,
+            Document document) {
+
+        public Scope {
+            sources = List.copyOf(sources);
+            deny = List.copyOf(deny);
+            clients = Map.copyOf(clients);
+            families = List.copyOf(families);
+        }
+    }
+
+    public enum Trigger { MISSING, MISSING_OR_EMPTY }
+
+    public enum Source { CLIENT, REGISTERED, LEARNED, DOCUMENT, RESOURCE, SERVER, DEFAULT }
+
+    public enum OnUnresolved { FORWARD, REJECT }
+
+    /**
+     * One entry of {@code scope.families}: clients whose {@code redirect_uri} host matches one of
+     * {@code redirect-hosts} (exact, or {@code *.suffix}) belong to family {@code name} (a metric
+     * label); {@code scope} (nullable) is the {@code client} source's candidate for them.
+     */
+    public record Family(String name, List<String> redirectHosts, /* nullable */ String scope) {
+        public Family {
+            redirectHosts = List.copyOf(redirectHosts);
+        }
+    }
+
+    /** {@code scope.learn}: which observations feed the {@code learned} source. */
+    public record Learn(boolean authorize, boolean token) {}
+
+    /**
+     * {@code scope.document}: fetching Client ID Metadata Documents. {@code allow-private} lets
+     * loopback/private addresses through the SSRF guard (tests only).
+     */
+    public record Document(boolean allowPrivate, int maxBytes, Duration timeout) {}
+
+    /** One entry of {@code resources}: protected-resource metadata scopegate publishes (RFC 9728). */
+    public record Resource(URI resource, List<String> scopesSupported) {
+        public Resource {
+            scopesSupported = List.copyOf(scopesSupported);
+        }
+    }
+
+    /** {@code limits}: byte caps. */
+    public record Limits(int maxHeaderBytes, int maxInitialLineBytes, int maxFormBytes, int maxCaptureBytes) {}
+
+    public enum StoreType { EMBEDDED, REDIS }
+
+    /** {@code store}. */
+    public record Store(StoreType type, String path, Redis redis) {}
+
+    /** {@code store.redis}. */
+    public record Redis(String uri, String keyPrefix) {}
+
+    /** {@code cache}. */
+    public record Cache(Registrations registrations) {}
+
+    /** {@code cache.registrations}. */
+    public record Registrations(long maxSize, Duration expireAfterAccess) {}
+
+    /** {@code logging}: {@code access: false} switches the access log off; {@code json} picks the JSON layout. */
+    public record Logging(boolean access, boolean json) {}
+}
