@@ -1,0 +1,129 @@
+package dev.scopegate.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * Meters of the proxy path. Meters are resolved once (eagerly or on first use, then kept in
+ * arrays), so recording allocates nothing per request. Thread-safe.
+ */
+public final class ProxyMetrics {
+
+    public static final String PREFIX = "scopegate_";
+
+    /** Method label values; anything else is {@code other}. */
+    private static final String[] METHODS = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "other"};
+    private static final String[] STATUS = {"1xx", "2xx", "3xx", "4xx", "5xx", "aborted"};
+
+    private final MeterRegistry registry;
+    private final String[] routes;
+    private final AtomicReferenceArray<Counter> requests;
+    private final Timer upstreamLatency;
+    private final AtomicInteger openConnections = new AtomicInteger();
+    private final AtomicInteger activeExchanges = new AtomicInteger();
+    private final ConcurrentHashMap<String, Counter> upstreamErrors = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Counter> refusals = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Counter> overCap = new ConcurrentHashMap<>();
+
+    /** @param routeLabels the {@code route} label values, indexed by the caller's route ordinal */
+    public ProxyMetrics(MeterRegistry registry, String[] routeLabels) {
+        this.registry = Objects.requireNonNull(registry, "registry");
+        this.routes = routeLabels.clone();
+        this.requests = new AtomicReferenceArray<>(routes.length * METHODS.length * STATUS.length);
+        this.upstreamLatency = Timer.builder("scopegate.upstream.latency")
+                .description("Time from sending a request upstream to its first response byte")
+                .serviceLevelObjectives(slos())
+                .minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofSeconds(10))
+                .register(registry);
+        registry.gauge("scopegate.connections.open", openConnections);
+        registry.gauge("scopegate.exchanges.active", activeExchanges);
+    }
+
+    private static Duration[] slos() {
+        long[] ms = {1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000};
+        Duration[] d = new Duration[ms.length];
+        for (int i = 0; i < ms.length; i++) {
+            d[i] = Duration.ofMillis(ms[i]);
+        }
+        return d;
+    }
+
+    public static int methodIndex(String method) {
+        for (int i = 0; i < METHODS.length - 1; i++) {
+            if (METHODS[i].equals(method)) {
+                return i;
+            }
+        }
+        return METHODS.length - 1;
+    }
+
+    /** @param status the HTTP status, or a negative value for an aborted exchange */
+    public void request(int route, int methodIndex, int status) {
+        int cls = status < 0 ? STATUS.length - 1 : Math.min(Math.max(status / 100 - 1, 0), 4);
+        int idx = (route * METHODS.length + methodIndex) * STATUS.length + cls;
+        Counter c = requests.get(idx);
+        if (c == null) {
+            c = Counter.builder("scopegate.requests")
+                    .description("Requests by route, method and status class")
+                    .tag("route", routes[route]).tag("method", METHODS[methodIndex]).tag("status", STATUS[cls])
+                    .register(registry);
+            requests.set(idx, c);
+        }
+        c.increment();
+    }
+
+    public void upstreamLatency(long nanos) {
+        upstreamLatency.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    public void upstreamError(String kind) {
+        upstreamErrors.computeIfAbsent(kind.toLowerCase(Locale.ROOT), k -> Counter.builder("scopegate.upstream.errors")
+                .description("Upstream faults by kind").tag("kind", k).register(registry)).increment();
+    }
+
+    /** A request refused by scopegate itself (400, 413, 414, 431 …) by reason. */
+    public void refused(String reason) {
+        refusals.computeIfAbsent(reason, k -> Counter.builder("scopegate.refusals")
+                .description("Requests refused by scopegate by reason").tag("reason", k).register(registry)).increment();
+    }
+
+    /** A body larger than the cap of its route ({@code form}, {@code capture}). */
+    public void bodyOverCap(String which) {
+        overCap.computeIfAbsent(which, k -> Counter.builder("scopegate.bodies.over.cap")
+                .description("Bodies larger than their cap").tag("cap", k).register(registry)).increment();
+    }
+
+    public void connectionOpened() {
+        openConnections.incrementAndGet();
+    }
+
+    public void connectionClosed() {
+        openConnections.decrementAndGet();
+    }
+
+    public void exchangeStarted() {
+        activeExchanges.incrementAndGet();
+    }
+
+    public void exchangeEnded() {
+        activeExchanges.decrementAndGet();
+    }
+
+    public int activeExchanges() {
+        return activeExchanges.get();
+    }
+
+    public MeterRegistry registry() {
+        return registry;
+    }
+}

@@ -1,0 +1,2 @@
+/** Every meter name and tag of scopegate, in one place. */
+package dev.scopegate.metrics;

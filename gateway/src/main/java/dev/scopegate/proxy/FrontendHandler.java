@@ -1,0 +1,921 @@
+package dev.scopegate.proxy;
+
+import dev.scopegate.metrics.ProxyMetrics;
+import dev.scopegate.proxy.route.BodyRewriter;
+import dev.scopegate.proxy.route.Plan;
+import dev.scopegate.proxy.route.RequestRouter;
+import dev.scopegate.proxy.route.ResponseTap;
+import dev.scopegate.proxy.route.RouteKind;
+import dev.scopegate.proxy.upstream.Origin;
+import dev.scopegate.proxy.upstream.UpstreamClient;
+import dev.scopegate.proxy.upstream.UpstreamConnection;
+import dev.scopegate.proxy.upstream.UpstreamFailure;
+import dev.scopegate.proxy.upstream.UpstreamListener;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.pool.ChannelPool;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ScheduledFuture;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * The client side of the proxy: one instance per client connection, last in its pipeline
+ * (after the HTTP codec, {@code 100-continue} handling and a {@code FlowControlHandler}).
+ *
+ * <p>Exchanges run one at a time: {@code AUTO_READ} is off and the next message is asked for
+ * only when the current step is done, so pipelined requests are answered in order and a body
+ * is read only as fast as the upstream accepts it (and a response only as fast as the client
+ * accepts it). The upstream connection is borrowed from the pool of this connection's event
+ * loop, so both channels share one thread and no state here is touched concurrently.
+ */
+final class FrontendHandler extends ChannelInboundHandlerAdapter {
+
+    /** Everything a connection needs, shared by all connections. */
+    record Shared(Supplier<ProxySettings> settings, UpstreamClient upstream, RequestRouter router,
+                  ProxyMetrics metrics, AccessLog accessLog, Lifecycle lifecycle) {
+        Shared {
+            Objects.requireNonNull(settings, "settings");
+            Objects.requireNonNull(upstream, "upstream");
+            Objects.requireNonNull(router, "router");
+            Objects.requireNonNull(metrics, "metrics");
+            Objects.requireNonNull(accessLog, "accessLog");
+            Objects.requireNonNull(lifecycle, "lifecycle");
+        }
+    }
+
+    private static final int EXTRA_ROUTE = RouteKind.EXTRA_ROUTE.ordinal();
+
+    private final Shared shared;
+    private ChannelHandlerContext ctx;
+    private InetAddress clientAddress;
+    private String clientIp;
+    private Exchange current;
+    /** Pool cache: most connections talk to a single origin. */
+    private Origin cachedOrigin;
+    private ChannelPool cachedPool;
+    /** A read was asked for and no message arrived yet: asking again would deliver two. */
+    private boolean readPending;
+
+    FrontendHandler(Shared shared) {
+        this.shared = shared;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        this.ctx = ctx;
+        if (ctx.channel().remoteAddress() instanceof InetSocketAddress isa && isa.getAddress() != null) {
+            clientAddress = isa.getAddress();
+            clientIp = clientAddress.getHostAddress();
+        } else {
+            clientIp = "unknown";
+        }
+        shared.metrics().connectionOpened();
+        readNext();
+        super.channelActive(ctx);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        shared.metrics().connectionClosed();
+        if (current != null) {
+            current.clientGone();
+        }
+        super.channelInactive(ctx);
+    }
+
+    /** Asks for exactly one more message from the client (see FlowControlHandler). */
+    private void readNext() {
+        if (!readPending) {
+            readPending = true;
+            ctx.read();
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        readPending = false;
+        if (msg instanceof HttpRequest request) {
+            if (current != null) { // cannot happen: one message is read at a time
+                ReferenceCountUtil.release(msg);
+                ctx.close();
+                return;
+            }
+            onRequest(request);
+            if (msg instanceof HttpContent content && current != null) {
+                current.onRequestContent(content);
+            } else {
+                ReferenceCountUtil.release(msg);
+            }
+            return;
+        }
+        if (msg instanceof HttpContent content) {
+            if (current != null) {
+                current.onRequestContent(content);
+            } else {
+                content.release(); // rest of a refused request
+            }
+            return;
+        }
+        ReferenceCountUtil.release(msg);
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+        if (current != null && ctx.channel().isWritable()) {
+            current.onClientWritable();
+        }
+        super.channelWritabilityChanged(ctx);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof IdleStateEvent) {
+            if (current == null) {
+                ctx.close(); // idle keep-alive connection, or a request head that never completed
+            }
+            return;
+        }
+        super.userEventTriggered(ctx, evt);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        // I/O errors of the client connection (reset, TLS failure): nothing to answer.
+        ErrorLog.clientError(ctx, cause);
+        ctx.close();
+    }
+
+    private void onRequest(HttpRequest request) {
+        if (request.decoderResult().isFailure()) {
+            refuseMalformed(request.decoderResult().cause());
+            return;
+        }
+        HttpHeaders headers = request.headers();
+        HttpVersion version = request.protocolVersion();
+        int hosts = headers.getAll(HttpHeaderNames.HOST).size();
+        if (hosts > 1 || (hosts == 0 && version.minorVersion() >= 1 && version.majorVersion() == 1)) {
+            refuse(HttpResponseStatus.BAD_REQUEST, "Bad Request: exactly one Host header is required", "host header count " + hosts, "host");
+            return;
+        }
+        if (HttpMethod.CONNECT.equals(request.method())) {
+            refuse(HttpResponseStatus.METHOD_NOT_ALLOWED, "Method Not Allowed", "CONNECT", "method");
+            return;
+        }
+        String uri = request.uri();
+        if (!uri.startsWith("/")) {
+            String originForm = toOriginForm(request);
+            if (originForm == null) {
+                refuse(HttpResponseStatus.BAD_REQUEST, "Bad Request: unsupported request target", "request target", "target");
+                return;
+            }
+        }
+        ProxySettings settings = shared.settings().get();
+        String path = pathOf(request.uri());
+        ProxySettings.Target target = settings.select(path);
+        RouteKind kind = target.extra() ? RouteKind.EXTRA_ROUTE : shared.router().classify(request.method(), path);
+        boolean keepAlive = HttpUtil.isKeepAlive(request) && !shared.lifecycle().draining();
+        current = new Exchange(request, path, kind, target, settings, keepAlive);
+        shared.metrics().exchangeStarted();
+        shared.lifecycle().exchangeStarted();
+        Plan plan;
+        try {
+            plan = target.extra() ? Plan.FORWARD : shared.router().plan(request, path, kind);
+        } catch (RuntimeException e) {
+            ErrorLog.bug("router failed", e);
+            current.respondError(HttpResponseStatus.INTERNAL_SERVER_ERROR, "Internal Server Error", "router: " + e);
+            return;
+        }
+        current.apply(plan);
+    }
+
+    /** absolute-form (RFC 9112 §3.2.2): the target's authority replaces Host. */
+    private static String toOriginForm(HttpRequest request) {
+        String uri = request.uri();
+        int scheme = uri.indexOf("://");
+        if (scheme <= 0 || !(uri.regionMatches(true, 0, "http", 0, scheme))) {
+            return null;
+        }
+        int authorityStart = scheme + 3;
+        int pathStart = authorityStart;
+        while (pathStart < uri.length() && uri.charAt(pathStart) != '/' && uri.charAt(pathStart) != '?') {
+            pathStart++;
+        }
+        String authority = uri.substring(authorityStart, pathStart);
+        if (authority.isEmpty() || authority.indexOf('@') >= 0) {
+            return null;
+        }
+        String rest = pathStart == uri.length() ? "/" : uri.charAt(pathStart) == '?' ? "/" + uri.substring(pathStart) : uri.substring(pathStart);
+        request.setUri(rest);
+        request.headers().set(HttpHeaderNames.HOST, authority);
+        return rest;
+    }
+
+    static String pathOf(String uri) {
+        int q = uri.indexOf('?');
+        return q < 0 ? uri : uri.substring(0, q);
+    }
+
+    private void refuseMalformed(Throwable cause) {
+        if (cause instanceof TooLongHttpLineException) {
+            refuse(HttpResponseStatus.REQUEST_URI_TOO_LONG, "URI Too Long", cause.getMessage(), "uri-too-long");
+        } else if (cause instanceof TooLongHttpHeaderException) {
+            refuse(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Request Header Fields Too Large", cause.getMessage(), "headers-too-large");
+        } else if (cause instanceof TooLongFrameException) {
+            refuse(HttpResponseStatus.BAD_REQUEST, "Bad Request", cause.getMessage(), "too-long");
+        } else {
+            refuse(HttpResponseStatus.BAD_REQUEST, "Bad Request: malformed HTTP message", String.valueOf(cause.getMessage()), "malformed");
+        }
+    }
+
+    /** Refuses a request before any exchange exists; the connection closes (its framing is suspect). */
+    private void refuse(HttpResponseStatus status, String message, String cause, String reason) {
+        shared.metrics().refused(reason);
+        shared.accessLog().refused(clientIp, status.code(), cause);
+        ErrorResponder.send(ctx, status, message, true, cause);
+    }
+
+    private ChannelPool poolFor(Origin origin) {
+        if (!origin.equals(cachedOrigin)) {
+            cachedPool = shared.upstream().pool(ctx.channel().eventLoop(), origin);
+            cachedOrigin = origin;
+        }
+        return cachedPool;
+    }
+
+    private enum State {
+        /** Waiting for a deferred plan. */
+        PLANNING,
+        /** Reading the body into memory (form routes). */
+        BUFFERING,
+        /** Waiting for an upstream connection. */
+        CONNECTING,
+        /** Request sent or being streamed; response not yet started. */
+        FORWARDING,
+        /** Response head seen, body being captured before relay. */
+        CAPTURING,
+        /** Response being relayed. */
+        RELAYING,
+        /** A local response was written; the rest of the request body is discarded. */
+        ANSWERED,
+        DONE
+    }
+
+    /** One request/response exchange. Event-loop confined. */
+    private final class Exchange implements UpstreamListener {
+        private final HttpRequest request;
+        private final String path;
+        private final RouteKind kind;
+        private final ProxySettings.Target target;
+        private final ProxySettings settings;
+        private final boolean clientKeepAlive;
+        private final boolean requestChunked;
+        private final boolean requestHasBody;
+        private final long startNanos = System.nanoTime();
+        private final int methodIndex;
+
+        private State state = State.PLANNING;
+        private ResponseTap tap;
+        private BodyRewriter rewriter;
+        private int maxBodyBytes;
+        private CompositeByteBuf bodyBuffer;
+        /** A body the rewriter replaced (or the buffered original) to send after the head. */
+        private ByteBuf fullBody;
+        private UpstreamConnection upstream;
+        private boolean requestComplete;
+        private boolean requestSent;
+        private boolean waitingUpstreamWritable;
+        private boolean retried;
+        private boolean headPrepared;
+        private ScheduledFuture<?> responseTimer;
+        private long sentNanos;
+        private HttpResponse responseHead;
+        private int capLimit;
+        private CompositeByteBuf captured;
+        private boolean responseKeepAlive;
+        private boolean closeClientAfter;
+        private int status;
+        private long bytesIn;
+        private long bytesOut;
+        private long upstreamNanos = -1;
+
+        Exchange(HttpRequest request, String path, RouteKind kind, ProxySettings.Target target,
+                 ProxySettings settings, boolean clientKeepAlive) {
+            this.request = request;
+            this.path = path;
+            this.kind = kind;
+            this.target = target;
+            this.settings = settings;
+            this.clientKeepAlive = clientKeepAlive;
+            this.requestChunked = HttpUtil.isTransferEncodingChunked(request);
+            this.requestHasBody = requestChunked || HttpUtil.getContentLength(request, 0L) > 0;
+            this.methodIndex = ProxyMetrics.methodIndex(request.method().name());
+        }
+
+        void apply(Plan plan) {
+            if (state == State.DONE) {
+                return;
+            }
+            if (plan instanceof Plan.Forward f) {
+                tap = f.tap();
+                connect();
+            } else if (plan instanceof Plan.BufferBody b) {
+                tap = b.tap();
+                rewriter = b.rewriter();
+                maxBodyBytes = b.maxBytes();
+                state = State.BUFFERING;
+                bodyBuffer = ctx.alloc().compositeBuffer(64);
+                readNext();
+            } else if (plan instanceof Plan.Respond r) {
+                respondLocally(r.response());
+            } else if (plan instanceof Plan.Defer d) {
+                state = State.PLANNING;
+                d.plan().whenComplete((next, error) -> ctx.executor().execute(() -> {
+                    if (state != State.PLANNING) {
+                        if (next instanceof Plan.Respond r) {
+                            r.response().release();
+                        }
+                        return;
+                    }
+                    if (error != null) {
+                        ErrorLog.bug("deferred plan failed", error);
+                        respondError(HttpResponseStatus.INTERNAL_SERVER_ERROR, "Internal Server Error", "plan: " + error);
+                    } else {
+                        apply(next);
+                    }
+                }));
+            }
+        }
+
+        // ---- request side ----
+
+        void onRequestContent(HttpContent content) {
+            if (content.decoderResult().isFailure()) {
+                content.release();
+                requestFailed("malformed request body: " + content.decoderResult().cause().getMessage());
+                return;
+            }
+            bytesIn += content.content().readableBytes();
+            boolean last = content instanceof LastHttpContent;
+            switch (state) {
+                case BUFFERING -> {
+                    ByteBuf part = content.content();
+                    if (bodyBuffer.readableBytes() + part.readableBytes() > maxBodyBytes) {
+                        content.release();
+                        shared.metrics().bodyOverCap("form");
+                        closeClientAfter = true;
+                        respondError(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "Payload Too Large",
+                                "form body over " + maxBodyBytes + " bytes");
+                        return;
+                    }
+                    bodyBuffer.addComponent(true, part.retain());
+                    content.release();
+                    if (last) {
+                        requestComplete = true;
+                        runRewriter();
+                    } else {
+                        readNext();
+                    }
+                }
+                case FORWARDING, RELAYING, CAPTURING -> {
+                    if (upstream == null) { // the response is over: nobody wants the rest
+                        content.release();
+                        if (last) {
+                            requestComplete = true;
+                        } else {
+                            closeClientAfter = true;
+                        }
+                        return;
+                    }
+                    if (last) {
+                        requestComplete = true;
+                        if (content instanceof LastHttpContent l && !l.trailingHeaders().isEmpty() && !requestChunked) {
+                            l.trailingHeaders().clear();
+                        }
+                    }
+                    upstream.writeAndFlush(content).addListener(writeListener);
+                    if (last) {
+                        requestSent();
+                    } else if (upstream.isWritable()) {
+                        readNext();
+                    } else {
+                        waitingUpstreamWritable = true;
+                    }
+                }
+                case ANSWERED -> {
+                    // we answered before the body ended: drop the rest
+                    content.release();
+                    if (last) {
+                        requestComplete = true;
+                    }
+                    finishIfDone();
+                }
+                default -> content.release();
+            }
+        }
+
+        private final ChannelFutureListener writeListener = f -> {
+            if (!f.isSuccess()) {
+                onUpstreamFailure(new UpstreamFailure(UpstreamFailure.Kind.RESET,
+                        "writing to upstream failed: " + f.cause().getMessage(), f.cause()));
+            }
+        };
+
+        private void runRewriter() {
+            state = State.PLANNING;
+            CompositeByteBuf body = bodyBuffer;
+            rewriter.onBody(request, body).whenComplete((result, error) -> ctx.executor().execute(() -> {
+                try {
+                    if (state != State.PLANNING) {
+                        if (result instanceof BodyRewriter.Result.Reply r) {
+                            r.response().release();
+                        }
+                        return;
+                    }
+                    if (error != null) {
+                        ErrorLog.bug("body rewriter failed", error);
+                        respondError(HttpResponseStatus.INTERNAL_SERVER_ERROR, "Internal Server Error", "rewriter: " + error);
+                    } else if (result instanceof BodyRewriter.Result.Reply r) {
+                        respondLocally(r.response());
+                    } else {
+                        if (result instanceof BodyRewriter.Result.Replace r) {
+                            fullBody = Unpooled.wrappedBuffer(r.body());
+                        } else {
+                            fullBody = body.retain();
+                        }
+                        connect();
+                    }
+                } finally {
+                    if (bodyBuffer == body) {
+                        bodyBuffer = null;
+                    }
+                    body.release();
+                }
+            }));
+        }
+
+        private void connect() {
+            state = State.CONNECTING;
+            ChannelPool pool = poolFor(target.origin());
+            shared.upstream().acquire(pool, ctx.channel().eventLoop()).addListener((Future<UpstreamConnection> f) -> {
+                if (!f.isSuccess()) {
+                    if (state == State.CONNECTING) {
+                        onUpstreamFailure(f.cause());
+                    }
+                    return;
+                }
+                UpstreamConnection conn = f.getNow();
+                if (state != State.CONNECTING) { // client went away meanwhile
+                    conn.release(true);
+                    return;
+                }
+                onConnected(conn);
+            });
+        }
+
+        private void onConnected(UpstreamConnection conn) {
+            upstream = conn;
+            conn.bind(this);
+            state = State.FORWARDING;
+            prepareHead();
+            if (fullBody != null) {
+                request.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
+                request.headers().set(HttpHeaderNames.CONTENT_LENGTH, fullBody.readableBytes());
+                conn.write(request);
+                conn.writeAndFlush(new DefaultLastHttpContent(fullBody.retainedDuplicate())).addListener(writeListener);
+                requestSent();
+            } else if (requestComplete) { // a retry of a request without body
+                conn.write(request);
+                conn.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(writeListener);
+                requestSent();
+            } else if (!requestHasBody) {
+                conn.write(request); // flushed with the empty LastHttpContent that follows
+                readNext();
+            } else {
+                conn.writeAndFlush(request).addListener(writeListener);
+                readNext();
+            }
+        }
+
+        /** Turns the client's request head into the upstream's, in place. */
+        private void prepareHead() {
+            if (headPrepared) {
+                return; // a retry
+            }
+            headPrepared = true;
+            HttpHeaders h = request.headers();
+            HopByHopHeaders.strip(h);
+            if (requestChunked) {
+                h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+            }
+            request.setProtocolVersion(HttpVersion.HTTP_1_1);
+            String host = h.get(HttpHeaderNames.HOST);
+            boolean trusted = clientAddress != null && !settings.trustedProxies().isEmpty() && settings.trusted(clientAddress);
+            String xff = trusted ? joined(h, "x-forwarded-for") : null;
+            h.set("x-forwarded-for", xff == null ? clientIp : xff + ", " + clientIp);
+            String proto = trusted ? h.get("x-forwarded-proto") : null;
+            h.set("x-forwarded-proto", proto != null ? proto
+                    : settings.publicProto() != null ? settings.publicProto() : settings.tlsListener() ? "https" : "http");
+            String fwdHost = trusted ? h.get("x-forwarded-host") : null;
+            h.set("x-forwarded-host", fwdHost != null ? fwdHost
+                    : settings.publicHost() != null ? settings.publicHost() : host != null ? host : target.origin().authority());
+            if (target.rewriteHost() || host == null) {
+                h.set(HttpHeaderNames.HOST, target.origin().authority());
+            }
+        }
+
+        private static String joined(HttpHeaders h, String name) {
+            java.util.List<String> all = h.getAll(name);
+            return all.isEmpty() ? null : all.size() == 1 ? all.get(0) : String.join(", ", all);
+        }
+
+        private void requestSent() {
+            requestComplete = true;
+            if (requestSent) {
+                return;
+            }
+            requestSent = true;
+            sentNanos = System.nanoTime();
+            long timeout = settings.responseTimeoutMillis();
+            if (responseHead == null && timeout > 0) {
+                responseTimer = ctx.executor().schedule(() -> {
+                    if (responseHead == null && (state == State.FORWARDING)) {
+                        onUpstreamFailure(new UpstreamFailure(UpstreamFailure.Kind.RESPONSE_TIMEOUT,
+                                "no response within " + timeout + " ms", null));
+                    }
+                }, timeout, TimeUnit.MILLISECONDS);
+            }
+        }
+
+        @Override
+        public void onUpstreamWritable() {
+            if (waitingUpstreamWritable && upstream != null && !requestComplete) {
+                waitingUpstreamWritable = false;
+                readNext();
+            }
+        }
+
+        // ---- response side ----
+
+        @Override
+        public void onResponseHead(HttpResponse response) {
+            cancelTimer();
+            upstreamNanos = System.nanoTime() - (sentNanos != 0 ? sentNanos : startNanos);
+            shared.metrics().upstreamLatency(upstreamNanos);
+            responseHead = response;
+            responseKeepAlive = HttpUtil.isKeepAlive(response);
+            status = response.status().code();
+            int cap = tap == null ? 0 : tap.onHead(response);
+            if (cap > 0) {
+                state = State.CAPTURING;
+                capLimit = cap;
+                captured = ctx.alloc().compositeBuffer(64);
+                upstream.read();
+                return;
+            }
+            state = State.RELAYING;
+            writeResponseHead(response);
+        }
+
+        @Override
+        public void onResponseContent(HttpContent content) {
+            boolean last = content instanceof LastHttpContent;
+            if (state == State.CAPTURING) {
+                ByteBuf part = content.content();
+                if (captured.readableBytes() + part.readableBytes() > capLimit) {
+                    // too large to capture: relay what we have and stream the rest
+                    shared.metrics().bodyOverCap("capture");
+                    tap.onOverCap(responseHead);
+                    state = State.RELAYING;
+                    writeResponseHead(responseHead);
+                    CompositeByteBuf held = captured;
+                    captured = null;
+                    bytesOut += held.readableBytes();
+                    ctx.write(new io.netty.handler.codec.http.DefaultHttpContent(held));
+                    relay(content, last);
+                    return;
+                }
+                captured.addComponent(true, part.retain());
+                content.release();
+                if (!last) {
+                    upstream.read();
+                    return;
+                }
+                CompositeByteBuf body = captured;
+                captured = null;
+                HttpResponse head = responseHead;
+                // the upstream exchange is complete: give the connection back before the tap's I/O
+                releaseUpstream(requestComplete && responseKeepAlive);
+                tap.onBody(head, body).whenComplete((ok, error) -> ctx.executor().execute(() -> {
+                    if (state != State.CAPTURING) {
+                        body.release();
+                        return;
+                    }
+                    if (error != null) {
+                        body.release();
+                        ErrorLog.tapFailed(error);
+                        status = 502;
+                        respondErrorAfterHead(HttpResponseStatus.BAD_GATEWAY, "Bad Gateway", "response capture: " + error);
+                        return;
+                    }
+                    state = State.RELAYING;
+                    head.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
+                    head.headers().set(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+                    writeResponseHead(head);
+                    bytesOut += body.readableBytes();
+                    ctx.writeAndFlush(new DefaultLastHttpContent(body));
+                    responseDone();
+                }));
+                return;
+            }
+            if (state != State.RELAYING) {
+                content.release();
+                return;
+            }
+            relay(content, last);
+        }
+
+        private void relay(HttpContent content, boolean last) {
+            bytesOut += content.content().readableBytes();
+            if (last) {
+                ctx.writeAndFlush(content);
+                releaseUpstream(requestComplete && responseKeepAlive);
+                responseDone();
+                return;
+            }
+            ctx.writeAndFlush(content);
+            if (ctx.channel().isWritable()) {
+                upstream.read();
+            }
+        }
+
+        void onClientWritable() {
+            if (state == State.RELAYING && upstream != null) {
+                upstream.read();
+            }
+        }
+
+        private void writeResponseHead(HttpResponse response) {
+            HttpHeaders h = response.headers();
+            boolean chunked = HttpUtil.isTransferEncodingChunked(response);
+            HopByHopHeaders.strip(h);
+            int code = response.status().code();
+            boolean bodyless = HttpMethod.HEAD.equals(request.method()) || code == 204 || code == 304;
+            if (chunked) {
+                h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+            } else if (!bodyless && !h.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+                // close-delimited upstream body: chunk it for HTTP/1.1 clients, else close after it
+                if (request.protocolVersion().equals(HttpVersion.HTTP_1_0) || !clientKeepAlive) {
+                    closeClientAfter = true;
+                } else {
+                    h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+                }
+            }
+            if (!clientKeepAlive || closeClientAfter || shared.lifecycle().draining()) {
+                closeClientAfter = true;
+                h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            } else if (isHttp10Client()) {
+                h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+            }
+            if (isHttp10Client()) {
+                response.setProtocolVersion(HttpVersion.HTTP_1_0);
+                if (chunked || h.contains(HttpHeaderNames.TRANSFER_ENCODING)) {
+                    h.remove(HttpHeaderNames.TRANSFER_ENCODING);
+                    closeClientAfter = true;
+                    h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+                }
+            } else {
+                response.setProtocolVersion(HttpVersion.HTTP_1_1);
+            }
+            ctx.write(response);
+        }
+
+        private boolean isHttp10Client() {
+            return request.protocolVersion().equals(HttpVersion.HTTP_1_0);
+        }
+
+        private void releaseUpstream(boolean reusable) {
+            UpstreamConnection conn = upstream;
+            if (conn != null) {
+                upstream = null;
+                conn.release(reusable);
+            }
+        }
+
+        private void responseDone() {
+            state = State.ANSWERED;
+            if (!requestComplete && requestHasBody) {
+                // answered before the request body ended: the rest is not worth reading
+                closeClientAfter = true;
+            }
+            finishIfDone();
+        }
+
+        /** Ends the exchange once both the response is out and the request is consumed. */
+        private void finishIfDone() {
+            if (state != State.ANSWERED) {
+                return;
+            }
+            if (!requestComplete && !closeClientAfter) {
+                readNext(); // the empty LastHttpContent of a request without body
+                return;
+            }
+            end(status);
+            if (closeClientAfter) {
+                ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            } else {
+                readNext(); // the next request
+            }
+        }
+
+        private void end(int finalStatus) {
+            state = State.DONE;
+            current = null;
+            cancelTimer();
+            releaseBuffers();
+            shared.metrics().exchangeEnded();
+            shared.metrics().request(target.extra() ? EXTRA_ROUTE : kind.ordinal(), methodIndex, finalStatus);
+            if (settings.accessLog()) {
+                shared.accessLog().exchange(clientIp, request.method().name(), path, finalStatus, bytesIn, bytesOut,
+                        upstreamNanos, System.nanoTime() - startNanos, kind);
+            }
+            shared.lifecycle().exchangeEnded();
+        }
+
+        // ---- local answers and failures ----
+
+        private void respondLocally(FullHttpResponse response) {
+            status = response.status().code();
+            if (upstream != null) {
+                releaseUpstream(false);
+            }
+            state = State.RELAYING;
+            bytesOut += response.content().readableBytes();
+            if (requestHasBody && !requestComplete) {
+                closeClientAfter = true;
+            }
+            writeResponseHeadLocal(response);
+            responseDone();
+        }
+
+        private void writeResponseHeadLocal(FullHttpResponse response) {
+            HttpHeaders h = response.headers();
+            if (!h.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+                h.set(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
+            }
+            if (!clientKeepAlive || closeClientAfter || shared.lifecycle().draining()) {
+                closeClientAfter = true;
+                h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            } else if (isHttp10Client()) {
+                h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+            }
+            response.setProtocolVersion(isHttp10Client() ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1);
+            ctx.writeAndFlush(response);
+        }
+
+        void respondError(HttpResponseStatus errorStatus, String message, String cause) {
+            if (state == State.DONE) {
+                return;
+            }
+            ErrorLog.exchangeError(ctx, errorStatus.code(), request.method().name(), path, cause);
+            if (requestHasBody && !requestComplete) {
+                closeClientAfter = true;
+            }
+            respondLocally(ErrorResponder.response(errorStatus, message));
+        }
+
+        /** A failure after the response head was seen but before anything was relayed. */
+        private void respondErrorAfterHead(HttpResponseStatus errorStatus, String message, String cause) {
+            state = State.FORWARDING;
+            respondError(errorStatus, message, cause);
+        }
+
+        private void requestFailed(String cause) {
+            shared.metrics().refused("malformed-body");
+            closeClientAfter = true;
+            if (upstream != null) {
+                releaseUpstream(false);
+            }
+            if (state == State.RELAYING || state == State.CAPTURING) {
+                abort(cause);
+                return;
+            }
+            requestComplete = true;
+            respondError(HttpResponseStatus.BAD_REQUEST, "Bad Request: malformed body", cause);
+        }
+
+        @Override
+        public void onUpstreamFailure(Throwable cause) {
+            if (state == State.DONE || state == State.ANSWERED) {
+                return;
+            }
+            cancelTimer();
+            UpstreamFailure failure = cause instanceof UpstreamFailure u ? u
+                    : new UpstreamFailure(UpstreamFailure.Kind.CONNECT_ERROR, String.valueOf(cause), cause);
+            shared.metrics().upstreamError(failure.kind().name());
+            UpstreamConnection conn = upstream;
+            boolean wasReused = conn != null && conn.reused();
+            if (conn != null) {
+                releaseUpstream(false);
+            }
+            if (state == State.RELAYING) {
+                abort("upstream failed mid-response: " + failure.getMessage());
+                return;
+            }
+            if (state == State.CAPTURING) {
+                if (captured != null) {
+                    captured.release();
+                    captured = null;
+                }
+                respondErrorAfterHead(HttpResponseStatus.BAD_GATEWAY, "Bad Gateway", failure.getMessage());
+                return;
+            }
+            if (failure.kind() == UpstreamFailure.Kind.RESET && wasReused && !retried && responseHead == null
+                    && isIdempotent() && (!requestHasBody || (fullBody != null && requestComplete))) {
+                retried = true; // a stale keep-alive connection: once more on another one
+                requestSent = false;
+                connect();
+                return;
+            }
+            switch (failure.kind()) {
+                case RESPONSE_TIMEOUT, CONNECT_TIMEOUT ->
+                        respondError(HttpResponseStatus.GATEWAY_TIMEOUT, "Gateway Timeout", failure.getMessage());
+                case POOL_EXHAUSTED ->
+                        respondError(HttpResponseStatus.SERVICE_UNAVAILABLE, "Service Unavailable: upstream busy", failure.getMessage());
+                default -> respondError(HttpResponseStatus.BAD_GATEWAY, "Bad Gateway", failure.getMessage());
+            }
+        }
+
+        private boolean isIdempotent() {
+            HttpMethod m = request.method();
+            return m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD) || m.equals(HttpMethod.OPTIONS)
+                    || m.equals(HttpMethod.PUT) || m.equals(HttpMethod.DELETE) || m.equals(HttpMethod.TRACE);
+        }
+
+        /** The response already started: the only honest signal left is closing the connection. */
+        private void abort(String cause) {
+            ErrorLog.exchangeError(ctx, -1, request.method().name(), path, cause);
+            end(-1);
+            ctx.close();
+        }
+
+        void clientGone() {
+            if (state == State.DONE) {
+                return;
+            }
+            if (upstream != null) {
+                releaseUpstream(false);
+            }
+            end(-1);
+        }
+
+        private void cancelTimer() {
+            if (responseTimer != null) {
+                responseTimer.cancel(false);
+                responseTimer = null;
+            }
+        }
+
+        private void releaseBuffers() {
+            if (bodyBuffer != null) {
+                bodyBuffer.release();
+                bodyBuffer = null;
+            }
+            if (fullBody != null) {
+                fullBody.release();
+                fullBody = null;
+            }
+            if (captured != null) {
+                captured.release();
+                captured = null;
+            }
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package dev.scopegate.proxy;
+
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
+
+import java.util.List;
+
+/**
+ * The one place that knows which headers are hop-by-hop (RFC 9110 §7.6.1) and strips them from
+ * a message a proxy forwards, including every header named in {@code Connection}. Framing
+ * ({@code Transfer-Encoding}) is removed too; the caller re-establishes it for the next hop.
+ */
+final class HopByHopHeaders {
+
+    private static final AsciiString[] ALWAYS = {
+            HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE, AsciiString.cached("proxy-connection"),
+            HttpHeaderNames.TE, HttpHeaderNames.TRAILER, HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.UPGRADE,
+    };
+
+    private HopByHopHeaders() {
+    }
+
+    static void strip(HttpHeaders headers) {
+        List<String> connection = headers.getAll(HttpHeaderNames.CONNECTION);
+        for (int i = 0; i < connection.size(); i++) {
+            String value = connection.get(i);
+            int start = 0;
+            while (start <= value.length()) {
+                int comma = value.indexOf(',', start);
+                int end = comma < 0 ? value.length() : comma;
+                String token = value.substring(start, end).trim();
+                if (!token.isEmpty() && !isProtected(token)) {
+                    headers.remove(token);
+                }
+                start = end + 1;
+            }
+        }
+        for (AsciiString name : ALWAYS) {
+            headers.remove(name);
+        }
+    }
+
+    /** A client must not be able to make the proxy drop the message's framing or target. */
+    private static boolean isProtected(String token) {
+        return HttpHeaderNames.HOST.contentEqualsIgnoreCase(token)
+                || HttpHeaderNames.CONTENT_LENGTH.contentEqualsIgnoreCase(token);
+    }
+}

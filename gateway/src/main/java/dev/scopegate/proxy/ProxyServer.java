@@ -1,0 +1,129 @@
+package dev.scopegate.proxy;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
+import io.netty.handler.flow.FlowControlHandler;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The proxy listener: binds, builds each client pipeline in named steps, and shuts down
+ * gracefully (stop accepting, let in-flight exchanges finish up to a bound, then close).
+ *
+ * <p>Client pipeline: {@code tls} (optional) → {@code idle} → {@code http} ({@link ServerHttpCodec})
+ * → {@code expect-continue} → {@code flow} ({@link FlowControlHandler}: one message per read) →
+ * {@code frontend} ({@link FrontendHandler}).
+ */
+public final class ProxyServer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(ProxyServer.class);
+
+    /** Listener settings fixed for the life of the process. */
+    public record Listener(String host, int port, /* nullable */ SslContext tls, int maxInitialLineBytes,
+                           int maxHeaderBytes, Duration clientIdleTimeout) {}
+
+    private final Transport transport;
+    private final Listener listener;
+    private final FrontendHandler.Shared shared;
+    private final ChannelGroup channels = new DefaultChannelGroup("scopegate-clients", GlobalEventExecutor.INSTANCE);
+    private Channel serverChannel;
+
+    public ProxyServer(Transport transport, Listener listener, java.util.function.Supplier<ProxySettings> settings,
+                       dev.scopegate.proxy.upstream.UpstreamClient upstream, dev.scopegate.proxy.route.RequestRouter router,
+                       dev.scopegate.metrics.ProxyMetrics metrics, AccessLog accessLog, Lifecycle lifecycle) {
+        this.transport = Objects.requireNonNull(transport, "transport");
+        this.listener = Objects.requireNonNull(listener, "listener");
+        this.shared = new FrontendHandler.Shared(settings, upstream, router, metrics, accessLog, lifecycle);
+    }
+
+    public ProxyServer start() throws InterruptedException {
+        ServerBootstrap b = new ServerBootstrap()
+                .group(transport.boss(), transport.workers())
+                .channel(transport.serverChannelType())
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.AUTO_READ, false)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        channels.add(ch);
+                        ChannelPipeline p = ch.pipeline();
+                        addTlsHandler(ch, p);
+                        addTimeoutHandlers(p);
+                        addHttp1Handlers(p);
+                        addProxyHandlers(p);
+                    }
+                });
+        serverChannel = b.bind(new InetSocketAddress(listener.host(), listener.port())).sync().channel();
+        log.info("proxy listening on {} ({}, {} event loops{})", serverChannel.localAddress(),
+                transport.isNative() ? "epoll" : "nio", transport.threads(), listener.tls() != null ? ", TLS" : "");
+        return this;
+    }
+
+    private void addTlsHandler(SocketChannel ch, ChannelPipeline p) {
+        if (listener.tls() != null) {
+            p.addLast("tls", listener.tls().newHandler(ch.alloc()));
+        }
+    }
+
+    private void addTimeoutHandlers(ChannelPipeline p) {
+        long idle = listener.clientIdleTimeout().toMillis();
+        p.addLast("idle", new IdleStateHandler(0, 0, idle, TimeUnit.MILLISECONDS));
+    }
+
+    private void addHttp1Handlers(ChannelPipeline p) {
+        p.addLast("http", new ServerHttpCodec(listener.maxInitialLineBytes(), listener.maxHeaderBytes(), 65536));
+        p.addLast("expect-continue", new HttpServerExpectContinueHandler());
+    }
+
+    private void addProxyHandlers(ChannelPipeline p) {
+        p.addLast("flow", new FlowControlHandler());
+        p.addLast("frontend", new FrontendHandler(shared));
+    }
+
+    /** The bound port (useful with port 0). */
+    public int port() {
+        return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    }
+
+    /**
+     * Stops accepting, waits up to {@code drain} for in-flight exchanges (responses meanwhile say
+     * {@code Connection: close}), then closes every client connection. Blocks; not for event loops.
+     */
+    public void shutdown(Duration drain) {
+        Lifecycle lifecycle = shared.lifecycle();
+        lifecycle.startDraining();
+        if (serverChannel != null) {
+            serverChannel.close().syncUninterruptibly();
+        }
+        try {
+            if (!lifecycle.awaitIdle(drain.toMillis(), TimeUnit.MILLISECONDS)) {
+                log.warn("drain timeout: closing {} in-flight exchanges", lifecycle.inFlight());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        channels.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void close() {
+        shutdown(Duration.ZERO);
+    }
+}

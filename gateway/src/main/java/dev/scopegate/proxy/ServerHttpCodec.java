@@ -1,0 +1,167 @@
+package dev.scopegate.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.CombinedChannelDuplexHandler;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpRequestDecoder;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.netty.handler.codec.http.LastHttpContent;
+
+import java.util.ArrayDeque;
+import java.util.List;
+
+/**
+ * The client-side HTTP/1.1 codec: Netty's request decoder made strict where a proxy must be
+ * (RFC 9112), and a response encoder that knows which responses answer {@code HEAD}.
+ *
+ * <p>Sits first in the client pipeline (after TLS). Strictness added to Netty's decoder:
+ * <ul>
+ *   <li>{@code Content-Length} with {@code Transfer-Encoding} is a decoding failure (RFC 9112 §6.1),
+ *       not "drop Content-Length";</li>
+ *   <li>obsolete line folding (a header line starting with SP or HTAB, RFC 9112 §5.2) is a
+ *       decoding failure: Netty would silently join the lines;</li>
+ *   <li>bare LF line endings are refused (strict line parsing).</li>
+ * </ul>
+ * Failures surface as a message whose {@link DecoderResult} failed; the frontend answers 400.
+ * One instance per connection; event-loop confined.
+ */
+final class ServerHttpCodec extends CombinedChannelDuplexHandler<ServerHttpCodec.StrictRequestDecoder, ServerHttpCodec.HeadAwareEncoder> {
+
+    /** A header block used obsolete line folding. */
+    static final class ObsFoldException extends IllegalArgumentException {
+        ObsFoldException() {
+            super("obsolete line folding in header section");
+        }
+    }
+
+    private final ArrayDeque<HttpMethod> methods = new ArrayDeque<>(4);
+
+    ServerHttpCodec(int maxInitialLine, int maxHeaderBytes, int maxChunkSize) {
+        HttpDecoderConfig config = new HttpDecoderConfig()
+                .setMaxInitialLineLength(maxInitialLine)
+                .setMaxHeaderSize(maxHeaderBytes)
+                .setMaxChunkSize(maxChunkSize)
+                .setStrictLineParsing(true)
+                .setUseRfc9112TransferEncoding(true)
+                .setAllowDuplicateContentLengths(false);
+        init(new StrictRequestDecoder(config, methods), new HeadAwareEncoder(methods));
+    }
+
+    /** Request decoder that additionally rejects obs-fold (see the class comment). */
+    static final class StrictRequestDecoder extends HttpRequestDecoder {
+        private final ArrayDeque<HttpMethod> methods;
+        /** True while the bytes ahead belong to a header section (start of a message). */
+        private boolean inHeaderSection = true;
+        private final FoldScanner scanner = new FoldScanner();
+
+        StrictRequestDecoder(HttpDecoderConfig config, ArrayDeque<HttpMethod> methods) {
+            super(config);
+            this.methods = methods;
+        }
+
+        @Override
+        protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
+            if (inHeaderSection) {
+                scanner.scan(buffer, buffer.readerIndex(), buffer.writerIndex());
+            }
+            int before = out.size();
+            super.decode(ctx, buffer, out);
+            for (int i = before; i < out.size(); i++) {
+                Object msg = out.get(i);
+                if (msg instanceof HttpRequest request) {
+                    if (scanner.foldSeen() && request.decoderResult().isSuccess()) {
+                        request.setDecoderResult(DecoderResult.failure(new ObsFoldException()));
+                    }
+                    methods.add(request.method());
+                    inHeaderSection = false;
+                }
+                if (msg instanceof LastHttpContent) {
+                    inHeaderSection = true;
+                    scanner.reset();
+                }
+            }
+        }
+    }
+
+    /**
+     * Finds obs-fold in a header section: a line feed followed by SP or HTAB before the blank line
+     * that ends the section. Rescanning the same bytes is harmless, so the caller may pass the
+     * whole readable region each time; the scan stops at the end of the header section.
+     */
+    static final class FoldScanner {
+        private boolean fold;
+        private boolean done;
+        /** A non-empty line of this section was seen (persisted: the decoder consumes whole lines). */
+        private boolean sawContent;
+
+        void reset() {
+            fold = false;
+            done = false;
+            sawContent = false;
+        }
+
+        boolean foldSeen() {
+            return fold;
+        }
+
+        void scan(ByteBuf buf, int from, int to) {
+            if (done || fold) {
+                return;
+            }
+            // Each call starts at a line start: the decoder consumes whole lines only.
+            byte prev = sawContent ? (byte) '\n' : 0;
+            int lineLength = 0;
+            for (int i = from; i < to; i++) {
+                byte b = buf.getByte(i);
+                if (prev == '\n') {
+                    if (b == ' ' || b == '\t') {
+                        if (sawContent) {
+                            fold = true;
+                            return;
+                        }
+                    }
+                }
+                if (b == '\n') {
+                    if (lineLength == 0 && sawContent) {
+                        done = true; // blank line: end of the header section
+                        return;
+                    }
+                    lineLength = 0;
+                } else if (b != '\r') {
+                    lineLength++;
+                    sawContent = true;
+                }
+                prev = b;
+            }
+        }
+    }
+
+    /** Response encoder that leaves the body out of responses to HEAD (like Netty's HttpServerCodec). */
+    static final class HeadAwareEncoder extends HttpResponseEncoder {
+        private final ArrayDeque<HttpMethod> methods;
+
+        HeadAwareEncoder(ArrayDeque<HttpMethod> methods) {
+            this.methods = methods;
+        }
+
+        @Override
+        protected boolean isContentAlwaysEmpty(HttpResponse msg) {
+            int code = msg.status().code();
+            if (code >= 100 && code < 200 && code != 101) {
+                return true; // informational: the final response is still to come
+            }
+            HttpMethod method = methods.poll();
+            return HttpMethod.HEAD.equals(method) || super.isContentAlwaysEmpty(msg);
+        }
+    }
+
+    static boolean isHead(HttpMessage message) {
+        return message instanceof HttpRequest r && HttpMethod.HEAD.equals(r.method());
+    }
+}

@@ -1,0 +1,185 @@
+package dev.scopegate.proxy.upstream;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.pool.ChannelPool;
+import io.netty.handler.codec.DecoderResultProvider;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.AttributeKey;
+import io.netty.util.ReferenceCountUtil;
+
+/**
+ * One pooled keep-alive connection to an upstream origin and the handler at the end of its
+ * pipeline. Bound to at most one exchange at a time; event-loop confined.
+ *
+ * <p>Reads are explicit ({@code AUTO_READ} off): the bound exchange asks for the next read when
+ * the client has accepted the last write. While idle in the pool a read is kept pending so a
+ * close by the upstream is noticed at once and the connection leaves the pool.
+ */
+public final class UpstreamConnection extends ChannelDuplexHandler {
+
+    static final AttributeKey<UpstreamConnection> KEY = AttributeKey.valueOf("scopegate.upstream");
+
+    private final ChannelPool pool;
+    private Channel channel;
+    private UpstreamListener listener;
+    private int exchanges;
+    /** Set after a 1xx head: its empty LastHttpContent is not the end of the response. */
+    private boolean skipNextLast;
+
+    UpstreamConnection(ChannelPool pool) {
+        this.pool = pool;
+    }
+
+    static UpstreamConnection of(Channel ch) {
+        return ch.attr(KEY).get();
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        channel = ctx.channel();
+        channel.attr(KEY).set(this);
+    }
+
+    /** Binds the connection to an exchange. */
+    public void bind(UpstreamListener l) {
+        listener = l;
+        skipNextLast = false;
+    }
+
+    /** True when this connection already served an exchange (it may be stale). */
+    public boolean reused() {
+        return exchanges > 0;
+    }
+
+    public Channel channel() {
+        return channel;
+    }
+
+    public boolean isWritable() {
+        return channel.isWritable();
+    }
+
+    public ChannelFuture write(Object msg) {
+        return channel.write(msg);
+    }
+
+    public ChannelFuture writeAndFlush(Object msg) {
+        return channel.writeAndFlush(msg);
+    }
+
+    public void flush() {
+        channel.flush();
+    }
+
+    public void read() {
+        channel.read();
+    }
+
+    /**
+     * Unbinds the exchange and hands the connection back to its pool; a connection that is not
+     * {@code reusable} (response not fully read, {@code Connection: close}, request not fully
+     * sent) is closed first.
+     */
+    public void release(boolean reusable) {
+        listener = null;
+        exchanges++;
+        if (reusable && channel.isActive()) {
+            channel.read(); // notice a close while idle
+        } else {
+            channel.close();
+        }
+        pool.release(channel);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        UpstreamListener l = listener;
+        if (l == null) {
+            // Bytes from an idle connection are a protocol violation: drop the connection.
+            ReferenceCountUtil.release(msg);
+            ctx.close();
+            return;
+        }
+        if (msg instanceof DecoderResultProvider p && p.decoderResult().isFailure()) {
+            ReferenceCountUtil.release(msg);
+            fail(new UpstreamFailure(UpstreamFailure.Kind.BAD_RESPONSE,
+                    "malformed response: " + p.decoderResult().cause().getMessage(), p.decoderResult().cause()));
+            return;
+        }
+        if (msg instanceof HttpResponse response) {
+            int code = response.status().code();
+            if (code >= 100 && code < 200 && code != 101) {
+                skipNextLast = true; // informational: wait for the final response
+                ReferenceCountUtil.release(msg);
+                ctx.read();
+                return;
+            }
+            l.onResponseHead(response);
+            if (msg instanceof HttpContent content) {
+                l.onResponseContent(content);
+            }
+            return;
+        }
+        if (msg instanceof HttpContent content) {
+            if (skipNextLast && content instanceof LastHttpContent) {
+                skipNextLast = false;
+                content.release();
+                ctx.read();
+                return;
+            }
+            l.onResponseContent(content);
+            return;
+        }
+        ReferenceCountUtil.release(msg);
+    }
+
+    private void fail(UpstreamFailure failure) {
+        UpstreamListener l = listener;
+        listener = null;
+        channel.close();
+        if (l != null) {
+            l.onUpstreamFailure(failure);
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        if (listener != null) {
+            fail(new UpstreamFailure(UpstreamFailure.Kind.RESET, "upstream closed the connection", null));
+        }
+        super.channelInactive(ctx);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (listener != null) {
+            fail(new UpstreamFailure(UpstreamFailure.Kind.RESET, "upstream connection failed: " + cause.getMessage(), cause));
+        } else {
+            ctx.close();
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+        UpstreamListener l = listener;
+        if (l != null && ctx.channel().isWritable()) {
+            l.onUpstreamWritable();
+        }
+        super.channelWritabilityChanged(ctx);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof IdleStateEvent && listener == null) {
+            ctx.close(); // idle eviction; the pool's health check drops it on the next acquire
+            return;
+        }
+        super.userEventTriggered(ctx, evt);
+    }
+}
