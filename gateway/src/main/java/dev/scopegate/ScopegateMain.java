@@ -1,6 +1,320 @@
 package dev.scopegate;
 
-public final class ScopegateMain {
+import com.github.benmanes.caffeine.cache.Ticker;
+import dev.scopegate.admin.AdminServer;
+import dev.scopegate.config.CheckCommand;
+import dev.scopegate.config.ConfigException;
+import dev.scopegate.config.ConfigHolder;
+import dev.scopegate.config.ConfigLoader;
+import dev.scopegate.config.ScopegateConfig;
+import dev.scopegate.fetch.NettyHttpFetcher;
+import dev.scopegate.metrics.ProxyMetrics;
+import dev.scopegate.metrics.ScopeMetrics;
+import dev.scopegate.oauth.AuditLog;
+import dev.scopegate.oauth.ScopeNormalizer;
+import dev.scopegate.oauth.document.ClientIdMetadataDocuments;
+import dev.scopegate.oauth.document.ResourceMetadataCache;
+import dev.scopegate.oauth.metadata.MetadataService;
+import dev.scopegate.oauth.scope.ScopeResolver;
+import dev.scopegate.proxy.AccessLog;
+import dev.scopegate.proxy.Lifecycle;
+import dev.scopegate.proxy.ProxyServer;
+import dev.scopegate.proxy.ProxySettings;
+import dev.scopegate.proxy.Transport;
+import dev.scopegate.proxy.route.OAuthRouter;
+import dev.scopegate.proxy.route.RouteKind;
+import dev.scopegate.proxy.upstream.OffLoopResolverGroup;
+import dev.scopegate.proxy.upstream.Origin;
+import dev.scopegate.proxy.upstream.UpstreamClient;
+import dev.scopegate.store.RegistrationRepository;
+import dev.scopegate.store.RegistrationStore;
+import dev.scopegate.store.embedded.SqliteRegistrationStore;
+import io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.File;
+import java.net.InetAddress;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * The composition root: loads the config, builds every part by constructor, starts them in
+ * order and stops them in reverse on shutdown (SIGTERM/SIGINT).
+ *
+ * <pre>
+ * scopegate.jar [--config FILE]                       run the gateway
+ * scopegate.jar check --config FILE                   validate a config, exit 0/1
+ * scopegate.jar import --config FILE REGISTRATIONS    backfill registrations into the store
+ * </pre>
+ */
+public final class ScopegateMain implements AutoCloseable {
+
+    static final String DEFAULT_CONFIG = "config/scopegate.yaml";
+    private static final Duration CLIENT_IDLE_TIMEOUT = Duration.ofSeconds(75);
+
+    private final ConfigHolder config;
+    private final PrometheusMeterRegistry registry;
+    private final Transport transport;
+    private final ExecutorService blocking;
+    private final ScheduledExecutorService scheduler;
+    private final RegistrationStore store;
+    private final RegistrationRepository registrations;
+    private final NettyHttpFetcher fetcher;
+    private final MetadataService metadata;
+    private final UpstreamClient upstream;
+    private final ProxyServer proxy;
+    private final AdminServer admin;
+    private final Duration drainTimeout;
+
+    private ScopegateMain(ScopegateConfig initial) throws Exception {
+        Logger log = LoggerFactory.getLogger(ScopegateMain.class);
+        this.config = new ConfigHolder(initial);
+        this.drainTimeout = initial.listen().drainTimeout();
+        refuseUnsafeAdmin(initial);
+        Clock clock = Clock.systemUTC();
+
+        registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        new ClassLoaderMetrics().bindTo(registry);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmGcMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+
+        transport = Transport.create(0, true);
+        blocking = Executors.newCachedThreadPool(daemon("scopegate-blocking"));
+        scheduler = Executors.newSingleThreadScheduledExecutor(daemon("scopegate-scheduler"));
+
+        store = openStore(initial);
+        registrations = new RegistrationRepository(store, initial.cache().registrations().maxSize(),
+                initial.cache().registrations().expireAfterAccess(), Ticker.systemTicker(), blocking, clock);
+        CaffeineCacheMetrics.monitor(registry, registrations.cacheView(), "registrations");
+
+        fetcher = new NettyHttpFetcher(transport.workers(), transport.channelType());
+        URI upstreamUrl = initial.upstream().url();
+        metadata = new MetadataService(fetcher, upstreamUrl, initial.publicBaseUrl(), initial.metadata().refresh(),
+                scheduler, clock, initial.metadata().augment());
+        Set<String> origins = new HashSet<>();
+        origins.add(Origin.of(upstreamUrl).toString());
+        if (initial.publicBaseUrl() != null) {
+            origins.add(Origin.of(initial.publicBaseUrl()).toString());
+        }
+        initial.routes().forEach(r -> origins.add(Origin.of(r.url()).toString()));
+        ResourceMetadataCache resources = new ResourceMetadataCache(fetcher, initial.resources(), origins);
+        ClientIdMetadataDocuments documents = new ClientIdMetadataDocuments(fetcher, initial.scope().document(),
+                ClientIdMetadataDocuments.systemResolver(blocking));
+
+        Supplier<ScopeResolver> resolver = derived(config, c -> new ScopeResolver(c.scope()));
+        ScopeNormalizer normalizer = new ScopeNormalizer(resolver, registrations, metadata::cachedOrNull,
+                resources, documents);
+        ScopeMetrics scopeMetrics = new ScopeMetrics(registry);
+        OAuthRouter router = new OAuthRouter(config::current, metadata, resources, normalizer, registrations,
+                scopeMetrics, new AuditLog(), clock);
+
+        ProxyMetrics proxyMetrics = new ProxyMetrics(registry,
+                Arrays.stream(RouteKind.values()).map(RouteKind::label).toArray(String[]::new));
+        upstream = new UpstreamClient(transport.channelType(), new OffLoopResolverGroup(blocking),
+                new UpstreamClient.Settings(initial.upstream().connectTimeout(), initial.upstream().maxConnections(),
+                        transport.threads(), initial.upstream().idleTimeout(), 65536));
+        Supplier<ProxySettings> settings = derived(config, ProxySettings::from);
+        ScopegateConfig.Listen listen = initial.listen();
+        proxy = new ProxyServer(transport, new ProxyServer.Listener(listen.host(), listen.port(), serverTls(listen.tls()),
+                initial.limits().maxInitialLineBytes(), initial.limits().maxHeaderBytes(), CLIENT_IDLE_TIMEOUT),
+                settings, upstream, router, proxyMetrics, new AccessLog(), new Lifecycle());
+        admin = new AdminServer(transport, initial.admin().host(), initial.admin().port(),
+                () -> config.current().admin().token(), registry,
+                new AdminServer.Readiness(metadata::ready, store::ping), registrations, normalizer);
+
+        metadata.start();
+        proxy.start();
+        admin.start();
+        log.info("scopegate started: upstream {}, store {} at {}", upstreamUrl, initial.store().type(),
+                initial.store().path());
+    }
+
+    /** Values rebuilt only when the config snapshot changes, then shared by every request. */
+    private static <T> Supplier<T> derived(ConfigHolder holder, Function<ScopegateConfig, T> build) {
+        AtomicReference<Object[]> cell = new AtomicReference<>();
+        return () -> {
+            ScopegateConfig c = holder.current();
+            Object[] pair = cell.get();
+            if (pair == null || pair[0] != c) {
+                pair = new Object[]{c, build.apply(c)};
+                cell.set(pair);
+            }
+            @SuppressWarnings("unchecked")
+            T value = (T) pair[1];
+            return value;
+        };
+    }
+
+    private static RegistrationStore openStore(ScopegateConfig c) {
+        if (c.store().type() == ScopegateConfig.StoreType.REDIS) {
+            throw new IllegalStateException("store.type: redis is not available in this version; use embedded");
+        }
+        return new SqliteRegistrationStore(Path.of(c.store().path()));
+    }
+
+    private static SslContext serverTls(ScopegateConfig.Tls tls) throws Exception {
+        if (!tls.enabled()) {
+            return null;
+        }
+        return SslContextBuilder.forServer(new File(tls.cert()), new File(tls.key())).build();
+    }
+
+    /** {@code /admin/*} exposes client data: never on a non-loopback address without a token. */
+    static void refuseUnsafeAdmin(ScopegateConfig c) throws Exception {
+        String token = c.admin().token();
+        if (token != null && !token.isEmpty()) {
+            return;
+        }
+        InetAddress address = InetAddress.getByName(c.admin().host());
+        if (!address.isLoopbackAddress()) {
+            throw new IllegalStateException("admin.host " + c.admin().host()
+                    + " is not a loopback address and admin.token is empty: set a token or bind admin to 127.0.0.1");
+        }
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    public int proxyPort() {
+        return proxy.port();
+    }
+
+    public int adminPort() {
+        return admin.port();
+    }
+
+    @Override
+    public void close() {
+        proxy.shutdown(drainTimeout);
+        admin.close();
+        metadata.close();
+        upstream.close();
+        fetcher.close();
+        transport.close();
+        scheduler.shutdownNow();
+        store.close();
+        blocking.shutdownNow();
+    }
+
+    /** Starts a gateway in this JVM (tests, embedding). */
+    public static ScopegateMain start(ScopegateConfig config) throws Exception {
+        return new ScopegateMain(config);
+    }
+
     public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    static int run(String[] args) {
+        if (args.length > 0 && args[0].equals("check")) {
+            Path file = configArg(args, 1);
+            return file == null ? usage() : CheckCommand.run(file, System.out, System.err);
+        }
+        if (args.length > 0 && args[0].equals("import")) {
+            return importCommand(args);
+        }
+        Path file = configArg(args, 0);
+        if (file == null) {
+            return usage();
+        }
+        ScopegateConfig c;
+        try {
+            c = new ConfigLoader(System::getenv).load(file);
+        } catch (ConfigException e) {
+            System.err.println("invalid config " + file + ":");
+            e.errors().forEach(err -> System.err.println("  " + err));
+            return 1;
+        }
+        try {
+            ScopegateMain gateway = new ScopegateMain(c);
+            Thread hook = new Thread(gateway::close, "scopegate-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+            Thread.currentThread().join();
+            return 0;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 0;
+        } catch (Exception e) {
+            LoggerFactory.getLogger(ScopegateMain.class).error("scopegate failed to start: {}", e.getMessage(), e);
+            return 2;
+        }
+    }
+
+    private static int importCommand(String[] args) {
+        Path file = configArg(args, 1);
+        String regs = null;
+        for (int i = 1; i < args.length; i++) {
+            if (args[i].equals("--config")) {
+                i++;
+            } else {
+                regs = args[i];
+            }
+        }
+        if (file == null || regs == null) {
+            return usage();
+        }
+        ScopegateConfig c;
+        try {
+            c = new ConfigLoader(System::getenv).load(file);
+        } catch (ConfigException e) {
+            e.errors().forEach(System.err::println);
+            return 1;
+        }
+        try (RegistrationStore s = openStore(c)) {
+            return ImportCommand.run(Path.of(regs), s, System.out, System.err);
+        }
+    }
+
+    /** {@code --config FILE} among {@code args} from {@code from}; the default file when absent. */
+    private static Path configArg(String[] args, int from) {
+        for (int i = from; i < args.length; i++) {
+            if (args[i].equals("--config")) {
+                return i + 1 < args.length ? Path.of(args[i + 1]) : null;
+            }
+            if (args[i].startsWith("--config=")) {
+                return Path.of(args[i].substring("--config=".length()));
+            }
+            if (from == 0 && !args[i].isEmpty()) {
+                return null; // unknown argument
+            }
+        }
+        return Path.of(DEFAULT_CONFIG);
+    }
+
+    private static int usage() {
+        System.err.println("usage: scopegate.jar [--config FILE]\n"
+                + "       scopegate.jar check --config FILE\n"
+                + "       scopegate.jar import --config FILE REGISTRATIONS");
+        return 64;
     }
 }

@@ -1,0 +1,254 @@
+package dev.scopegate.admin;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.scopegate.oauth.OAuthParams;
+import dev.scopegate.oauth.ParamCodec;
+import dev.scopegate.oauth.Params;
+import dev.scopegate.oauth.ScopeNormalizer;
+import dev.scopegate.oauth.scope.AuthorizationRequest;
+import dev.scopegate.proxy.ErrorResponder;
+import dev.scopegate.proxy.Transport;
+import dev.scopegate.store.RegistrationRepository;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+
+/**
+ * The admin listener. {@code /metrics}, {@code /healthz} and {@code /readyz} are always open (for
+ * Prometheus and orchestrators); {@code /admin/*} needs {@code Authorization: Bearer <admin.token>}
+ * when a token is configured. Handlers never block: store lookups complete on their threads
+ * and the answer hops back to the channel.
+ */
+public final class AdminServer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    /** What readiness means: metadata fetched at least once, and the store answering. */
+    public record Readiness(BooleanSupplier metadataReady, Supplier<CompletableFuture<Void>> storePing) {}
+
+    private final Transport transport;
+    private final String host;
+    private final int port;
+    private final Supplier<String> token;
+    private final PrometheusMeterRegistry registry;
+    private final Readiness readiness;
+    private final RegistrationRepository registrations;
+    private final ScopeNormalizer normalizer;
+    private Channel channel;
+
+    public AdminServer(Transport transport, String host, int port, Supplier<String> token,
+                       PrometheusMeterRegistry registry, Readiness readiness,
+                       RegistrationRepository registrations, ScopeNormalizer normalizer) {
+        this.transport = Objects.requireNonNull(transport, "transport");
+        this.host = Objects.requireNonNull(host, "host");
+        this.port = port;
+        this.token = Objects.requireNonNull(token, "token");
+        this.registry = Objects.requireNonNull(registry, "registry");
+        this.readiness = Objects.requireNonNull(readiness, "readiness");
+        this.registrations = Objects.requireNonNull(registrations, "registrations");
+        this.normalizer = Objects.requireNonNull(normalizer, "normalizer");
+    }
+
+    public AdminServer start() throws InterruptedException {
+        channel = new ServerBootstrap()
+                .group(transport.boss(), transport.workers())
+                .channel(transport.serverChannelType())
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(new HttpServerCodec(4096, 8192, 8192))
+                                .addLast(new HttpServerKeepAliveHandler())
+                                .addLast(new HttpObjectAggregator(16384))
+                                .addLast(new Handler());
+                    }
+                })
+                .bind(new InetSocketAddress(host, port)).sync().channel();
+        log.info("admin listening on {}", channel.localAddress());
+        return this;
+    }
+
+    public int port() {
+        return ((InetSocketAddress) channel.localAddress()).getPort();
+    }
+
+    @Override
+    public void close() {
+        if (channel != null) {
+            channel.close().syncUninterruptibly();
+        }
+    }
+
+    private final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+            if (!req.decoderResult().isSuccess()) {
+                send(ctx, req, ErrorResponder.response(HttpResponseStatus.BAD_REQUEST, "Bad Request"));
+                return;
+            }
+            String uri = req.uri();
+            int q = uri.indexOf('?');
+            String path = q < 0 ? uri : uri.substring(0, q);
+            Params params = ParamCodec.parse(q < 0 ? "" : uri.substring(q + 1));
+            HttpMethod m = req.method();
+            if (path.equals("/metrics") && m.equals(HttpMethod.GET)) {
+                send(ctx, req, text(HttpResponseStatus.OK, registry.scrape(), "text/plain; version=0.0.4; charset=utf-8"));
+            } else if (path.equals("/healthz")) {
+                send(ctx, req, text(HttpResponseStatus.OK, "ok\n", "text/plain"));
+            } else if (path.equals("/readyz")) {
+                boolean meta = readiness.metadataReady().getAsBoolean();
+                readiness.storePing().get().handle((v, e) -> e == null).thenAccept(store -> ctx.executor().execute(() -> {
+                    Map<String, Object> body = new LinkedHashMap<>();
+                    body.put("ready", meta && store);
+                    body.put("metadata", meta);
+                    body.put("store", store);
+                    send(ctx, req, json(meta && store ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, body));
+                }));
+                return;
+            } else if (path.startsWith("/admin/")) {
+                if (!authorized(req)) {
+                    FullHttpResponse r = ErrorResponder.response(HttpResponseStatus.UNAUTHORIZED, "Unauthorized");
+                    r.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"scopegate-admin\"");
+                    send(ctx, req, r);
+                    return;
+                }
+                admin(ctx, req, path, params);
+                return;
+            } else {
+                send(ctx, req, ErrorResponder.response(HttpResponseStatus.NOT_FOUND, "Not Found"));
+            }
+        }
+
+        private void admin(ChannelHandlerContext ctx, FullHttpRequest req, String path, Params params) {
+            HttpMethod m = req.method();
+            CompletableFuture<FullHttpResponse> answer;
+            if (path.equals("/admin/explain") && m.equals(HttpMethod.GET)) {
+                String clientId = params.first(OAuthParams.CLIENT_ID);
+                if (clientId == null || params.malformed()) {
+                    send(ctx, req, ErrorResponder.response(HttpResponseStatus.BAD_REQUEST, "client_id is required"));
+                    return;
+                }
+                AuthorizationRequest ar = new AuthorizationRequest(1, clientId, 0, null,
+                        params.first(OAuthParams.REDIRECT_URI), params.first(OAuthParams.RESOURCE),
+                        false, false, true, false, null);
+                answer = normalizer.explain(ar).thenApply(e -> json(HttpResponseStatus.OK, e));
+            } else if (path.startsWith("/admin/clients/") && path.length() > "/admin/clients/".length()) {
+                String id = URLDecoder.decode(path.substring("/admin/clients/".length()), StandardCharsets.UTF_8);
+                if (m.equals(HttpMethod.GET)) {
+                    AuthorizationRequest ar = new AuthorizationRequest(1, id, 0, null, null, null,
+                            false, false, true, false, null);
+                    answer = registrations.find(id).thenCombine(normalizer.explain(ar), (reg, explain) -> {
+                        if (reg.isEmpty()) {
+                            return ErrorResponder.response(HttpResponseStatus.NOT_FOUND, "unknown client");
+                        }
+                        Map<String, Object> body = new LinkedHashMap<>();
+                        body.put("registration", view(reg.get()));
+                        body.put("resolution", explain);
+                        return json(HttpResponseStatus.OK, body);
+                    });
+                } else if (m.equals(HttpMethod.DELETE)) {
+                    answer = registrations.remove(id).thenApply(existed -> existed
+                            ? new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NO_CONTENT)
+                            : ErrorResponder.response(HttpResponseStatus.NOT_FOUND, "unknown client"));
+                } else {
+                    answer = CompletableFuture.completedFuture(
+                            ErrorResponder.response(HttpResponseStatus.METHOD_NOT_ALLOWED, "Method Not Allowed"));
+                }
+            } else {
+                answer = CompletableFuture.completedFuture(ErrorResponder.response(HttpResponseStatus.NOT_FOUND, "Not Found"));
+            }
+            req.retain();
+            answer.whenComplete((r, e) -> ctx.executor().execute(() -> {
+                if (e != null) {
+                    log.warn("admin request failed: {}", e.toString());
+                    send(ctx, req, ErrorResponder.response(HttpResponseStatus.INTERNAL_SERVER_ERROR, "Internal Server Error"));
+                } else {
+                    send(ctx, req, r);
+                }
+                req.release();
+            }));
+        }
+
+        private boolean authorized(FullHttpRequest req) {
+            String expected = token.get();
+            if (expected == null || expected.isEmpty()) {
+                return true;
+            }
+            String auth = req.headers().get(HttpHeaderNames.AUTHORIZATION);
+            if (auth == null || !auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
+                return false;
+            }
+            return MessageDigest.isEqual(auth.substring(7).trim().getBytes(StandardCharsets.UTF_8),
+                    expected.getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    /** The stored registration as JSON-friendly values (no secret is ever stored). */
+    private static Map<String, Object> view(dev.scopegate.oauth.Registration r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("client_id", r.clientId());
+        m.put("scope", r.scope());
+        m.put("redirect_uris", r.redirectUris());
+        m.put("grant_types", r.grantTypes());
+        m.put("client_name", r.clientName());
+        m.put("registration_client_uri", r.registrationClientUri());
+        m.put("learned_scope", r.learnedScope());
+        m.put("created_at", r.createdAt().toString());
+        m.put("updated_at", r.updatedAt().toString());
+        return m;
+    }
+
+    private static void send(ChannelHandlerContext ctx, FullHttpRequest req, FullHttpResponse resp) {
+        resp.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, resp.content().readableBytes());
+        HttpUtil.setKeepAlive(resp, HttpUtil.isKeepAlive(req));
+        ctx.writeAndFlush(resp);
+    }
+
+    private static FullHttpResponse text(HttpResponseStatus status, String body, String type) {
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, type);
+        return r;
+    }
+
+    private static FullHttpResponse json(HttpResponseStatus status, Object body) {
+        try {
+            FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                    Unpooled.wrappedBuffer(JSON.writeValueAsBytes(body)));
+            r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
+            return r;
+        } catch (Exception e) {
+            return ErrorResponder.response(HttpResponseStatus.INTERNAL_SERVER_ERROR, "cannot render JSON");
+        }
+    }
+}

@@ -1,0 +1,543 @@
+package dev.scopegate.proxy.route;
+
+import dev.scopegate.config.ScopegateConfig;
+import dev.scopegate.metrics.ScopeMetrics;
+import dev.scopegate.oauth.AuditLog;
+import dev.scopegate.oauth.OAuthParams;
+import dev.scopegate.oauth.ParamCodec;
+import dev.scopegate.oauth.Params;
+import dev.scopegate.oauth.Registration;
+import dev.scopegate.oauth.RegistrationDocuments;
+import dev.scopegate.oauth.ScopeNormalizer;
+import dev.scopegate.oauth.document.ResourceMetadataCache;
+import dev.scopegate.oauth.metadata.MetadataService;
+import dev.scopegate.oauth.metadata.ServerMetadata;
+import dev.scopegate.oauth.scope.AuthorizationRequest;
+import dev.scopegate.oauth.scope.ClientFamilies;
+import dev.scopegate.oauth.scope.Decision;
+import dev.scopegate.oauth.scope.Rejection;
+import dev.scopegate.proxy.ErrorResponder;
+import dev.scopegate.store.RegistrationRepository;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.Base64;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
+
+/**
+ * Routes requests bound to the IdP: classifies them by the endpoint paths the IdP's metadata
+ * names (or config overrides) and turns OAuth decisions into {@link Plan}s — the scope rewrite
+ * of authorization and PAR requests, the capture of registrations, scope learning at the token
+ * endpoint, and metadata served from the cache. Every other request is forwarded untouched.
+ *
+ * <p>Called on event loops; never blocks. Thread-safe.
+ */
+public final class OAuthRouter implements RequestRouter {
+
+    private static final Logger log = LoggerFactory.getLogger(OAuthRouter.class);
+    private static final String WELL_KNOWN = "/.well-known/";
+    private static final String PROTECTED_RESOURCE = "/.well-known/oauth-protected-resource";
+
+    /** Paths of the endpoints, derived once per metadata document. */
+    private record Paths(ServerMetadata source, String authorization, String par, String registration, String token) {}
+
+    private final Supplier<ScopegateConfig> config;
+    private final MetadataService metadata;
+    private final ResourceMetadataCache resources;
+    private final ScopeNormalizer normalizer;
+    private final RegistrationRepository registrations;
+    private final ScopeMetrics metrics;
+    private final AuditLog audit;
+    private final Clock clock;
+    private volatile Paths paths;
+    private volatile ClientFamilies families;
+    private volatile ScopegateConfig familiesOf;
+
+    public OAuthRouter(Supplier<ScopegateConfig> config, MetadataService metadata, ResourceMetadataCache resources,
+                       ScopeNormalizer normalizer, RegistrationRepository registrations, ScopeMetrics metrics,
+                       AuditLog audit, Clock clock) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.metadata = Objects.requireNonNull(metadata, "metadata");
+        this.resources = Objects.requireNonNull(resources, "resources");
+        this.normalizer = Objects.requireNonNull(normalizer, "normalizer");
+        this.registrations = Objects.requireNonNull(registrations, "registrations");
+        this.metrics = Objects.requireNonNull(metrics, "metrics");
+        this.audit = Objects.requireNonNull(audit, "audit");
+        this.clock = Objects.requireNonNull(clock, "clock");
+    }
+
+    // ---- classification ----
+
+    private Paths paths() {
+        ServerMetadata m = metadata.cachedOrNull();
+        Paths p = paths;
+        if (p != null && p.source() == m) {
+            return p;
+        }
+        ScopegateConfig.Endpoints o = config.get().endpoints();
+        p = new Paths(m,
+                pick(o.authorization(), m == null ? null : m.authorizationEndpoint()),
+                pick(o.par(), m == null ? null : m.parEndpoint()),
+                pick(o.registration(), m == null ? null : m.registrationEndpoint()),
+                pick(o.token(), m == null ? null : m.tokenEndpoint()));
+        paths = p;
+        return p;
+    }
+
+    private static String pick(String override, String fromMetadata) {
+        String v = override != null ? override : fromMetadata;
+        return v == null ? null : ServerMetadata.pathOf(v);
+    }
+
+    private ClientFamilies families() {
+        ScopegateConfig c = config.get();
+        if (familiesOf != c) {
+            families = new ClientFamilies(c.scope().families());
+            familiesOf = c;
+        }
+        return families;
+    }
+
+    @Override
+    public RouteKind classify(HttpMethod method, String path) {
+        if (path.startsWith(WELL_KNOWN)) {
+            if (method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD)) {
+                return RouteKind.METADATA;
+            }
+            return RouteKind.PASS_THROUGH;
+        }
+        if (path.endsWith("/.well-known/openid-configuration") && method.equals(HttpMethod.GET)) {
+            return RouteKind.METADATA;
+        }
+        Paths p = paths();
+        if (path.equals(p.authorization())) {
+            return RouteKind.AUTHORIZE;
+        }
+        if (path.equals(p.par())) {
+            return RouteKind.PAR;
+        }
+        if (path.equals(p.token())) {
+            return RouteKind.TOKEN;
+        }
+        if (p.registration() != null) {
+            if (path.equals(p.registration())) {
+                return RouteKind.REGISTRATION;
+            }
+            if (path.startsWith(p.registration()) && path.length() > p.registration().length() + 1
+                    && path.charAt(p.registration().length()) == '/') {
+                return RouteKind.REGISTRATION_MANAGEMENT;
+            }
+        }
+        return RouteKind.PASS_THROUGH;
+    }
+
+    @Override
+    public Plan plan(HttpRequest request, String path, RouteKind kind) {
+        HttpMethod method = request.method();
+        switch (kind) {
+            case AUTHORIZE:
+                if (method.equals(HttpMethod.GET)) {
+                    return authorizeGet(request, path);
+                }
+                if (method.equals(HttpMethod.POST) && isForm(request)) {
+                    return new Plan.BufferBody(config.get().limits().maxFormBytes(), formRewriter(kind), null);
+                }
+                return Plan.FORWARD;
+            case PAR:
+                if (method.equals(HttpMethod.POST) && isForm(request)) {
+                    return new Plan.BufferBody(config.get().limits().maxFormBytes(), formRewriter(kind), null);
+                }
+                return Plan.FORWARD;
+            case REGISTRATION:
+                if (method.equals(HttpMethod.POST)) {
+                    return registration();
+                }
+                return Plan.FORWARD;
+            case REGISTRATION_MANAGEMENT:
+                return registrationManagement(method, path);
+            case TOKEN:
+                if (method.equals(HttpMethod.POST) && isForm(request) && config.get().scope().learn().token()) {
+                    return tokenLearning(request);
+                }
+                return Plan.FORWARD;
+            case METADATA:
+                return metadataDocument(path);
+            default:
+                return Plan.FORWARD;
+        }
+    }
+
+    private static boolean isForm(HttpRequest request) {
+        String type = request.headers().get(HttpHeaderNames.CONTENT_TYPE);
+        return type != null && type.regionMatches(true, 0, "application/x-www-form-urlencoded", 0, 33);
+    }
+
+    // ---- authorization and PAR ----
+
+    private Plan authorizeGet(HttpRequest request, String path) {
+        String uri = request.uri();
+        int q = uri.indexOf('?');
+        String query = q < 0 ? "" : uri.substring(q + 1);
+        Params params = ParamCodec.parse(query);
+        AuthorizationRequest ar = toRequest(params, true);
+        CompletableFuture<Decision> decision = normalizer.decide(ar);
+        if (decision.isDone() && !decision.isCompletedExceptionally()) {
+            return applyToUri(request, path, params, ar, decision.join());
+        }
+        return new Plan.Defer(decision.handle((d, e) -> {
+            if (e != null) {
+                log.warn("scope decision failed, forwarding unchanged: {}", e.toString());
+                return Plan.FORWARD;
+            }
+            return applyToUri(request, path, params, ar, d);
+        }));
+    }
+
+    private Plan applyToUri(HttpRequest request, String path, Params params, AuthorizationRequest ar, Decision d) {
+        Outcome o = outcome(ar, d, RouteKind.AUTHORIZE);
+        if (o.reply() != null) {
+            return new Plan.Respond(o.reply());
+        }
+        if (o.scope() != null) {
+            request.setUri(path + "?" + params.withScope(o.scope()));
+        }
+        return new Plan.Forward(o.tap());
+    }
+
+    private BodyRewriter formRewriter(RouteKind kind) {
+        return (head, body) -> {
+            String raw = body.toString(StandardCharsets.ISO_8859_1);
+            Params params = ParamCodec.parse(raw);
+            AuthorizationRequest ar = toRequest(params, false);
+            return normalizer.decide(ar).handle((d, e) -> {
+                if (e != null) {
+                    log.warn("scope decision failed, forwarding unchanged: {}", e.toString());
+                    return BodyRewriter.UNCHANGED;
+                }
+                Outcome o = outcome(ar, d, kind);
+                if (o.reply() != null) {
+                    return new BodyRewriter.Result.Reply(o.reply());
+                }
+                if (o.scope() != null) {
+                    return new BodyRewriter.Result.Replace(params.withScope(o.scope()).getBytes(StandardCharsets.ISO_8859_1));
+                }
+                return BodyRewriter.UNCHANGED;
+            });
+        };
+    }
+
+    private static AuthorizationRequest toRequest(Params p, boolean isGet) {
+        return new AuthorizationRequest(
+                p.count(OAuthParams.CLIENT_ID), p.first(OAuthParams.CLIENT_ID),
+                p.count(OAuthParams.SCOPE), p.first(OAuthParams.SCOPE),
+                p.first(OAuthParams.REDIRECT_URI), p.first(OAuthParams.RESOURCE),
+                p.count(OAuthParams.REQUEST) > 0, p.count(OAuthParams.REQUEST_URI) > 0,
+                isGet, p.malformed(), p.first(OAuthParams.STATE));
+    }
+
+    /** What to do with a decision: a scope to add, a local reply, or a tap that learns. */
+    private record Outcome(String scope, FullHttpResponse reply, ResponseTap tap) {}
+
+    private Outcome outcome(AuthorizationRequest ar, Decision d, RouteKind kind) {
+        String family = families().familyOf(ar.redirectUri());
+        if (d instanceof Decision.AddScope add) {
+            String source = add.source().name().toLowerCase(Locale.ROOT);
+            metrics.rewrite(source, family, add.dryRun());
+            audit.rewrite(ar.clientId(), family, source, add.scope(), add.dryRun(), kind.label());
+            return new Outcome(add.dryRun() ? null : add.scope(), null, null);
+        }
+        if (d instanceof Decision.Skip skip) {
+            metrics.skip(skip.reason().name().toLowerCase(Locale.ROOT).replace('_', '-'));
+            return new Outcome(null, null, null);
+        }
+        if (d instanceof Decision.Unresolved u) {
+            String action = u.rejection() == null || u.dryRun() ? "forward" : "reject";
+            metrics.unresolved(family, action);
+            audit.unresolved(ar.clientId(), family, action, kind.label());
+            if (u.rejection() == null || u.dryRun()) {
+                return new Outcome(null, null, null);
+            }
+            return new Outcome(null, rejection(u.rejection()), null);
+        }
+        if (d instanceof Decision.Unchanged && ar.scope() != null && !ar.scope().isBlank()
+                && ar.clientIdCount() == 1 && config.get().scope().learn().authorize()) {
+            return new Outcome(null, null, learnFromAuthorize(ar.clientId(), ar.scope()));
+        }
+        return new Outcome(null, null, null);
+    }
+
+    private static FullHttpResponse rejection(Rejection r) {
+        if (r instanceof Rejection.Redirect redirect) {
+            FullHttpResponse resp = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.FOUND,
+                    Unpooled.EMPTY_BUFFER);
+            resp.headers().set(HttpHeaderNames.LOCATION, redirect.location())
+                    .set(HttpHeaderNames.CONTENT_LENGTH, 0)
+                    .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
+            return resp;
+        }
+        return ErrorResponder.response(HttpResponseStatus.BAD_REQUEST, ((Rejection.Page) r).message());
+    }
+
+    /**
+     * Learns the scope a client asked for once the IdP did not reject the request at once: a
+     * 2xx (login/consent page) or a redirect that carries no {@code error}.
+     */
+    private ResponseTap learnFromAuthorize(String clientId, String scope) {
+        return new ResponseTap() {
+            @Override
+            public int onHead(HttpResponse head) {
+                int code = head.status().code();
+                boolean accepted = code >= 200 && code < 300;
+                if (code >= 300 && code < 400) {
+                    String location = head.headers().get(HttpHeaderNames.LOCATION);
+                    accepted = location == null || !hasErrorParam(location);
+                }
+                if (accepted) {
+                    registrations.learn(clientId, scope, clock.instant()).whenComplete((v, e) -> {
+                        if (e != null) {
+                            log.warn("could not store the learned scope of a client: {}", e.toString());
+                        } else {
+                            metrics.learned("authorize");
+                        }
+                    });
+                }
+                return 0;
+            }
+
+            @Override
+            public CompletionStage<Void> onBody(HttpResponse head, ByteBuf body) {
+                return CompletableFuture.completedFuture(null);
+            }
+        };
+    }
+
+    private static boolean hasErrorParam(String location) {
+        int q = location.indexOf('?');
+        if (q < 0) {
+            return false;
+        }
+        int hash = location.indexOf('#', q);
+        Params p = ParamCodec.parse(location.substring(q + 1, hash < 0 ? location.length() : hash));
+        return p.count(OAuthParams.ERROR) > 0;
+    }
+
+    // ---- registration (RFC 7591) and management (RFC 7592) ----
+
+    private Plan registration() {
+        int cap = config.get().limits().maxCaptureBytes();
+        byte[][] requestBody = new byte[1][];
+        BodyRewriter keepRequest = (head, body) -> {
+            requestBody[0] = ByteBufUtil.getBytes(body);
+            return CompletableFuture.completedFuture(BodyRewriter.UNCHANGED);
+        };
+        ResponseTap capture = new ResponseTap() {
+            @Override
+            public int onHead(HttpResponse head) {
+                int code = head.status().code();
+                return code >= 200 && code < 300 && isJson(head) ? cap : 0;
+            }
+
+            @Override
+            public CompletionStage<Void> onBody(HttpResponse head, ByteBuf body) {
+                Optional<Registration> reg = RegistrationDocuments.fromDcrResponse(ByteBufUtil.getBytes(body),
+                        requestBody[0], clock.instant());
+                if (reg.isEmpty()) {
+                    metrics.registration("rejected");
+                    log.info("registration response without a usable client_id: not stored");
+                    return CompletableFuture.completedFuture(null);
+                }
+                return registrations.save(reg.get()).whenComplete((v, e) -> {
+                    if (e != null) {
+                        metrics.registration("failed");
+                    } else {
+                        metrics.registration("captured");
+                        audit.registration("captured", reg.get().clientId());
+                    }
+                });
+            }
+
+            @Override
+            public void onOverCap(HttpResponse head) {
+                metrics.registration("rejected");
+                log.warn("registration response over limits.max-capture-bytes ({}): relayed, not stored", cap);
+            }
+        };
+        return new Plan.BufferBody(cap, keepRequest, capture);
+    }
+
+    private Plan registrationManagement(HttpMethod method, String path) {
+        String clientId = lastSegment(path);
+        if (clientId == null) {
+            return Plan.FORWARD;
+        }
+        int cap = config.get().limits().maxCaptureBytes();
+        boolean delete = method.equals(HttpMethod.DELETE);
+        if (!delete && !method.equals(HttpMethod.GET) && !method.equals(HttpMethod.PUT)) {
+            return Plan.FORWARD;
+        }
+        return new Plan.Forward(new ResponseTap() {
+            @Override
+            public int onHead(HttpResponse head) {
+                int code = head.status().code();
+                if (code < 200 || code >= 300) {
+                    return 0;
+                }
+                return delete || isJson(head) ? cap : 0;
+            }
+
+            @Override
+            public CompletionStage<Void> onBody(HttpResponse head, ByteBuf body) {
+                if (delete) {
+                    return registrations.remove(clientId).thenAccept(existed -> {
+                        metrics.registration("deleted");
+                        audit.registration("deleted", clientId);
+                    });
+                }
+                Optional<Registration> reg = RegistrationDocuments.fromDcrResponse(ByteBufUtil.getBytes(body), null,
+                        clock.instant());
+                if (reg.isEmpty() || !reg.get().clientId().equals(clientId)) {
+                    metrics.registration("rejected");
+                    return CompletableFuture.completedFuture(null);
+                }
+                return registrations.find(clientId).thenCompose(old ->
+                        registrations.save(reg.get().mergedInto(old.orElse(null)))).thenRun(() -> {
+                    metrics.registration("updated");
+                    audit.registration("updated", clientId);
+                });
+            }
+        });
+    }
+
+    private static String lastSegment(String path) {
+        int slash = path.lastIndexOf('/');
+        if (slash < 0 || slash == path.length() - 1) {
+            return null;
+        }
+        try {
+            return URLDecoder.decode(path.substring(slash + 1).replace("+", "%2B"), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    private static boolean isJson(HttpResponse head) {
+        String type = head.headers().get(HttpHeaderNames.CONTENT_TYPE);
+        if (type == null) {
+            return false;
+        }
+        String t = type.toLowerCase(Locale.ROOT);
+        return t.startsWith("application/json") || (t.startsWith("application/") && t.contains("+json"));
+    }
+
+    // ---- token endpoint: learn the granted scope ----
+
+    private Plan tokenLearning(HttpRequest request) {
+        String[] clientId = {basicClientId(request.headers().get(HttpHeaderNames.AUTHORIZATION))};
+        BodyRewriter readClientId = (head, body) -> {
+            if (clientId[0] == null) {
+                Params p = ParamCodec.parse(body.toString(StandardCharsets.ISO_8859_1));
+                if (p.count(OAuthParams.CLIENT_ID) == 1) {
+                    clientId[0] = p.first(OAuthParams.CLIENT_ID);
+                }
+            }
+            return CompletableFuture.completedFuture(BodyRewriter.UNCHANGED);
+        };
+        int cap = config.get().limits().maxCaptureBytes();
+        ResponseTap learn = new ResponseTap() {
+            @Override
+            public int onHead(HttpResponse head) {
+                return clientId[0] != null && head.status().code() == 200 && isJson(head) ? cap : 0;
+            }
+
+            @Override
+            public CompletionStage<Void> onBody(HttpResponse head, ByteBuf body) {
+                String scope = RegistrationDocuments.grantedScope(ByteBufUtil.getBytes(body));
+                if (scope != null && !scope.isBlank()) {
+                    registrations.learn(clientId[0], scope, clock.instant()).whenComplete((v, e) -> {
+                        if (e == null) {
+                            metrics.learned("token");
+                        }
+                    });
+                }
+                return CompletableFuture.completedFuture(null); // never delay a token for learning
+            }
+        };
+        return new Plan.BufferBody(config.get().limits().maxFormBytes(), readClientId, learn);
+    }
+
+    /** The client_id of HTTP Basic client authentication (RFC 6749 §2.3.1: form-encoded then base64). */
+    static String basicClientId(String authorization) {
+        if (authorization == null || !authorization.regionMatches(true, 0, "Basic ", 0, 6)) {
+            return null;
+        }
+        try {
+            String decoded = new String(Base64.getDecoder().decode(authorization.substring(6).trim()), StandardCharsets.UTF_8);
+            int colon = decoded.indexOf(':');
+            if (colon <= 0) {
+                return null;
+            }
+            return URLDecoder.decode(decoded.substring(0, colon), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    // ---- metadata ----
+
+    private Plan metadataDocument(String path) {
+        if (path.startsWith(PROTECTED_RESOURCE)) {
+            ScopegateConfig c = config.get();
+            String base = c.publicBaseUrl() == null ? null : c.publicBaseUrl().toString();
+            Optional<byte[]> doc = resources.publishedDocument(path, base);
+            return doc.<Plan>map(bytes -> new Plan.Respond(json(HttpResponseStatus.OK, bytes, "application/json")))
+                    .orElse(Plan.FORWARD);
+        }
+        Optional<MetadataService.Served> served = metadata.documentFor(path);
+        if (served == null) {
+            return Plan.FORWARD; // not a document scopegate serves
+        }
+        if (served.isPresent()) {
+            return new Plan.Respond(toResponse(served.get()));
+        }
+        return new Plan.Defer(metadata.current().handle((m, e) -> {
+            Optional<MetadataService.Served> again = metadata.documentFor(path);
+            if (e != null || again == null || again.isEmpty()) {
+                return new Plan.Respond(ErrorResponder.response(HttpResponseStatus.SERVICE_UNAVAILABLE,
+                        "Service Unavailable: authorization server metadata not available yet"));
+            }
+            return new Plan.Respond(toResponse(again.get()));
+        }));
+    }
+
+    private static FullHttpResponse toResponse(MetadataService.Served s) {
+        return json(HttpResponseStatus.valueOf(s.status()), s.body(), s.contentType());
+    }
+
+    private static FullHttpResponse json(HttpResponseStatus status, byte[] body, String contentType) {
+        FullHttpResponse resp = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
+        resp.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType == null ? "application/json" : contentType)
+                .set(HttpHeaderNames.CONTENT_LENGTH, body.length)
+                .set(HttpHeaderNames.CACHE_CONTROL, "public, max-age=300");
+        return resp;
+    }
+}

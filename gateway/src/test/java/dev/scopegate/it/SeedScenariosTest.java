@@ -1,0 +1,240 @@
+package dev.scopegate.it;
+
+import dev.scopegate.ScopegateMain;
+import dev.scopegate.config.ConfigLoader;
+import dev.scopegate.config.ScopegateConfig;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.function.BooleanSupplier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The three seed scenarios (shared/seed-scenarios.md) end to end over real sockets: a client,
+ * scopegate, and an IdP stand-in that rejects authorization requests without scope.
+ */
+class SeedScenariosTest {
+
+    static final String REDIRECT = "https%3A%2F%2Fchatgpt.com%2Fconnector_platform_oauth_redirect";
+    static final String SEED_SCOPE_QUERY = "worker%3Aread+time-off%3Aread+time-off%3Awrite+contracts%3Aread+people%3Aread";
+    static final String SEED_SCOPE_APPENDED = "&scope=worker%3Aread%20time-off%3Aread%20time-off%3Awrite%20contracts%3Aread%20people%3Aread";
+
+    @TempDir
+    Path dir;
+    IdpStandIn idp;
+    ScopegateMain gateway;
+    final HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
+            .connectTimeout(Duration.ofSeconds(5)).build();
+
+    @BeforeEach
+    void start() throws Exception {
+        idp = new IdpStandIn();
+        gateway = ScopegateMain.start(config(""));
+    }
+
+    @AfterEach
+    void stop() {
+        if (gateway != null) {
+            gateway.close();
+        }
+        idp.close();
+    }
+
+    ScopegateConfig config(String extraScopeYaml) throws Exception {
+        String yaml = """
+                listen: {host: 127.0.0.1, port: 0, drain-timeout: 1s}
+                admin: {host: 127.0.0.1, port: 0}
+                upstream: {url: "%s", response-timeout: 5s}
+                store: {type: embedded, path: "%s"}
+                scope:
+                  families:
+                    - {name: chatgpt, redirect-hosts: [chatgpt.com]}
+                %s
+                """.formatted(idp.base(), dir.resolve("data").toString().replace("\\", "/"), extraScopeYaml);
+        Path file = dir.resolve("scopegate.yaml");
+        Files.writeString(file, yaml);
+        return new ConfigLoader(name -> null).load(file);
+    }
+
+    String gw() {
+        return "http://127.0.0.1:" + gateway.proxyPort();
+    }
+
+    String admin() {
+        return "http://127.0.0.1:" + gateway.adminPort();
+    }
+
+    HttpResponse<String> get(String url) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    HttpResponse<String> post(String url, String contentType, String body) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
+                .header("Content-Type", contentType).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    String register(String scopeOrNull) throws Exception {
+        waitFor(() -> {
+            try {
+                return get(admin() + "/readyz").statusCode() == 200;
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        String body = "{\"redirect_uris\":[\"https://chatgpt.com/connector_platform_oauth_redirect\"],\"client_name\":\"ChatGPT\""
+                + (scopeOrNull == null ? "" : ",\"scope\":\"" + scopeOrNull + "\"") + "}";
+        HttpResponse<String> r = post(gw() + "/oauth/register", "application/json", body);
+        assertThat(r.statusCode()).isEqualTo(201);
+        assertThat(r.body()).contains("client_secret"); // relayed unchanged to the client
+        return IdpStandIn.field(r.body(), "client_id");
+    }
+
+    static String authorizeQuery(String clientId, String state, String scopeParam) {
+        return "response_type=code&client_id=" + clientId + "&redirect_uri=" + REDIRECT + "&state=" + state
+                + (scopeParam == null ? "" : "&scope=" + scopeParam)
+                + "&code_challenge=wQiZOt66Pv46ulV0WG8K9vqHiy1VcPaSmeEb5LqtD6Y&code_challenge_method=S256"
+                + "&resource=https%3A%2F%2Fmy-domain%2Fmcp";
+    }
+
+    static void waitFor(BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("condition not met in time");
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    String lastAuthorizeQuery() {
+        return idp.authorizeQueries.get(idp.authorizeQueries.size() - 1);
+    }
+
+    @Test
+    void firstConnectThenReconnectWithoutScopeThenAbandonedConsent() throws Exception {
+        String clientId = register(null);
+
+        // Scenario 1: with scope → untouched, and the IdP accepts it.
+        String q1 = authorizeQuery(clientId, "oauth_s_691b55f5b11481919ddp59nge4998443f", SEED_SCOPE_QUERY);
+        HttpResponse<String> r1 = get(gw() + "/oauth/authorize?" + q1);
+        assertThat(r1.statusCode()).isEqualTo(302);
+        assertThat(lastAuthorizeQuery()).isEqualTo(q1);
+        waitFor(() -> {
+            try {
+                return get(admin() + "/admin/clients/" + clientId).body().contains("time-off:write");
+            } catch (Exception e) {
+                return false;
+            }
+        });
+
+        // Scenario 2: reconnect without scope → the learned scope is appended, nothing else changes.
+        String q2 = authorizeQuery(clientId, "oauth_s_691b57560b648191a5a85lt8e30e0894", null);
+        HttpResponse<String> r2 = get(gw() + "/oauth/authorize?" + q2);
+        assertThat(r2.statusCode()).isEqualTo(302);
+        assertThat(r2.headers().firstValue("Location").orElseThrow())
+                .contains("state=oauth_s_691b57560b648191a5a85lt8e30e0894");
+        assertThat(lastAuthorizeQuery()).isEqualTo(q2 + SEED_SCOPE_APPENDED);
+
+        // Scenario 3: abandoned consent, then connect with scopes → untouched.
+        String q3 = authorizeQuery(clientId, "oauth_s_3", SEED_SCOPE_QUERY);
+        assertThat(get(gw() + "/oauth/authorize?" + q3).statusCode()).isEqualTo(302);
+        assertThat(lastAuthorizeQuery()).isEqualTo(q3);
+    }
+
+    @Test
+    void directlyAtTheIdpTheReconnectFails() throws Exception {
+        String clientId = register(IdpStandIn.SEED_SCOPE);
+        HttpResponse<String> direct = get(idp.base() + "/oauth/authorize?" + authorizeQuery(clientId, "s", null));
+        assertThat(direct.statusCode()).isEqualTo(400);
+        HttpResponse<String> via = get(gw() + "/oauth/authorize?" + authorizeQuery(clientId, "s", null));
+        assertThat(via.statusCode()).isEqualTo(302);
+    }
+
+    @Test
+    void registeredScopeIsUsedAndClientsNeverSeeEachOthersScopes() throws Exception {
+        String a = register("worker:read");
+        String b = register("people:read contracts:read");
+        get(gw() + "/oauth/authorize?" + authorizeQuery(a, "sa", null));
+        assertThat(lastAuthorizeQuery()).endsWith("&scope=worker%3Aread");
+        get(gw() + "/oauth/authorize?" + authorizeQuery(b, "sb", null));
+        assertThat(lastAuthorizeQuery()).endsWith("&scope=people%3Aread%20contracts%3Aread");
+        get(gw() + "/oauth/authorize?" + authorizeQuery(a, "sa2", ""));
+        assertThat(lastAuthorizeQuery()).contains("&scope=worker%3Aread&").doesNotContain("people");
+    }
+
+    @Test
+    void postAuthorizeAndParWithoutScopeAreRewritten() throws Exception {
+        String clientId = register(IdpStandIn.SEED_SCOPE);
+        String form = authorizeQuery(clientId, "post-state", null);
+        HttpResponse<String> r = post(gw() + "/oauth/authorize", "application/x-www-form-urlencoded", form);
+        assertThat(r.statusCode()).isEqualTo(302);
+        assertThat(lastAuthorizeQuery()).isEqualTo(form + SEED_SCOPE_APPENDED);
+
+        HttpResponse<String> par = post(gw() + "/oauth/par", "application/x-www-form-urlencoded", form);
+        assertThat(par.statusCode()).isEqualTo(201);
+        assertThat(idp.parBodies).last().isEqualTo(form + SEED_SCOPE_APPENDED);
+    }
+
+    @Test
+    void registrationSurvivesARestart() throws Exception {
+        String clientId = register(IdpStandIn.SEED_SCOPE);
+        gateway.close();
+        gateway = ScopegateMain.start(config(""));
+        waitFor(() -> {
+            try {
+                return get(admin() + "/readyz").statusCode() == 200;
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        String q = authorizeQuery(clientId, "after-restart", null);
+        assertThat(get(gw() + "/oauth/authorize?" + q).statusCode()).isEqualTo(302);
+        assertThat(lastAuthorizeQuery()).isEqualTo(q + SEED_SCOPE_APPENDED);
+    }
+
+    @Test
+    void deleteThroughRfc7592RemovesTheEntry() throws Exception {
+        String clientId = register(IdpStandIn.SEED_SCOPE);
+        HttpResponse<Void> del = http.send(HttpRequest.newBuilder(URI.create(gw() + "/oauth/register/" + clientId))
+                .DELETE().build(), HttpResponse.BodyHandlers.discarding());
+        assertThat(del.statusCode()).isEqualTo(204);
+        assertThat(get(admin() + "/admin/clients/" + clientId).statusCode()).isEqualTo(404);
+        get(gw() + "/oauth/authorize?" + authorizeQuery(clientId, "s", null));
+        assertThat(lastAuthorizeQuery()).doesNotContain("scope=");
+    }
+
+    @Test
+    void unknownClientGetsTheDefaultScopeAndMetricsCountIt() throws Exception {
+        gateway.close();
+        gateway = ScopegateMain.start(config("  default: \"worker:read\""));
+        register(null); // waits for readiness
+        get(gw() + "/oauth/authorize?" + authorizeQuery("never-registered", "s", null));
+        assertThat(lastAuthorizeQuery()).endsWith("&scope=worker%3Aread");
+        String metrics = get(admin() + "/metrics").body();
+        assertThat(metrics).contains("scopegate_rewrites_total{family=\"chatgpt\",source=\"default\"} 1.0");
+    }
+
+    @Test
+    void metadataIsServedFromTheCache() throws Exception {
+        register(null);
+        int before = idp.metadataRequests.get();
+        for (int i = 0; i < 5; i++) {
+            HttpResponse<String> m = get(gw() + "/.well-known/oauth-authorization-server");
+            assertThat(m.statusCode()).isEqualTo(200);
+            assertThat(m.body()).contains("\"issuer\"");
+        }
+        assertThat(idp.metadataRequests.get()).isEqualTo(before);
+    }
+}
