@@ -56,8 +56,17 @@ public record ScopegateConfig(
         }
     }
 
-    /** {@code admin}: the admin listener; an empty token means no auth on {@code /admin/*}. */
-    public record Admin(String host, int port, String token) {}
+    /**
+     * {@code admin}: the admin listener; an empty token means no auth on {@code /admin/*}.
+     * {@link #toString()} masks the token so that printing or logging the config never leaks it.
+     */
+    public record Admin(String host, int port, String token) {
+        @Override
+        public String toString() {
+            String shown = token == null || token.isEmpty() ? "\"\"" : Secrets.MASK;
+            return "Admin[host=" + host + ", port=" + port + ", token=" + shown + "]";
+        }
+    }
 
     /**
      * {@code upstream}: the IdP. {@code rewrite-host: true} sends the upstream's authority as
@@ -146,8 +155,13 @@ public record ScopegateConfig(
     /** {@code store}. */
     public record Store(StoreType type, String path, Redis redis) {}
 
-    /** {@code store.redis}. */
-    public record Redis(String uri, String keyPrefix) {}
+    /** {@code store.redis}. {@link #toString()} masks a password in {@code uri} ({@code redis://:pw@host}). */
+    public record Redis(String uri, String keyPrefix) {
+        @Override
+        public String toString() {
+            return "Redis[uri=" + Secrets.maskUserInfo(uri) + ", keyPrefix=" + keyPrefix + "]";
+        }
+    }
 
     /** {@code cache}. */
     public record Cache(Registrations registrations) {}
