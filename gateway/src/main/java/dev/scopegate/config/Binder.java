@@ -167,9 +167,16 @@ final class Binder {
             return;
         }
         boolean overlap = listen.host().equals(admin.host()) || isWildcard(listen.host()) || isWildcard(admin.host());
-        if (overlap) {
+        if (!overlap) {
+            return;
+        }
+        // Point at whichever port the operator actually wrote.
+        if (adminSection.has("port") || !listenSection.has("port")) {
             problems.add(adminSection.markOf("port"), adminSection.path("port"),
                     "the admin listener cannot share port " + admin.port() + " with the proxy listener (listen.port)");
+        } else {
+            problems.add(listenSection.markOf("port"), listenSection.path("port"),
+                    "the proxy listener cannot share port " + listen.port() + " with the admin listener (admin.port)");
         }
     }
 
@@ -692,6 +699,10 @@ final class Binder {
             known.add(key);
             Entry e = map == null ? null : map.entries().get(key);
             return e == null || isNull(e.value()) ? null : e.value();
+        }
+
+        boolean has(String key) {
+            return map != null && map.entries().containsKey(key);
         }
 
         /** Where to report a problem with {@code key}: its value, else this section. */

@@ -122,8 +122,9 @@ public record ScopegateConfig(
 
     /**
      * One entry of {@code scope.families}: clients whose {@code redirect_uri} host matches one of
-     * {@code redirect-hosts} (exact, or {@code *.suffix}) belong to family {@code name} (a metric
-     * label); {@code scope} (nullable) is the {@code client} source's candidate for them.
+     * {@code redirect-hosts} (exact, or {@code *.suffix}; stored lower-case, so compare the
+     * lower-cased host) belong to family {@code name} (a metric label, {@code [a-z0-9_.-]+});
+     * {@code scope} (nullable) is the {@code client} source's candidate for them.
      */
     public record Family(String name, List<String> redirectHosts, /* nullable */ String scope) {
         public Family {

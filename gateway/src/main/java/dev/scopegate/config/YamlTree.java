@@ -41,7 +41,7 @@ final class YamlTree {
      * reports it and returns {@code Result.failed()}.
      */
     static Result read(YAMLFactory factory, String text, Problems problems) {
-        try (YAMLParser parser = (YAMLParser) factory.createParser(text)) {
+        try (YAMLParser parser = factory.createParser(text)) {
             YamlTree tree = new YamlTree(parser, problems);
             try {
                 JsonToken first = parser.nextToken();

@@ -245,6 +245,12 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void portsMayRepeatWhereTheyCannotClash() throws Exception {
+        assertThat(parse("listen: {port: 0}\nadmin: {port: 0}").admin().port()).isZero();
+        assertThat(parse("listen: {host: 10.0.0.1, port: 9000}\nadmin: {port: 9000}").admin().port()).isEqualTo(9000);
+    }
+
+    @Test
     void storeRedisAlsoAcceptsSentinelUris() throws Exception {
         assertThat(parse("store: {redis: {uri: \"redis-sentinel://a:26379,b:26379/mymaster\"}}").store().redis().uri())
                 .isEqualTo("redis-sentinel://a:26379,b:26379/mymaster");
@@ -404,6 +410,7 @@ class ConfigLoaderTest {
                 Arguments.of("listen: {port: 65536}", "listen.port: must be between 0 and 65535, got 65536"),
                 Arguments.of("admin: {port: -1}", "admin.port: must be between 0 and 65535, got -1"),
                 Arguments.of("admin: {port: 8080}", "admin.port: the admin listener cannot share port 8080"),
+                Arguments.of("\nlisten: {port: 9090}", "t.yaml:2:16: listen.port: the proxy listener cannot share port 9090"),
                 Arguments.of("listen: {host: \"\"}", "listen.host: must be a host name or IP address"),
                 // durations
                 Arguments.of("metadata: {refresh: 0}", "metadata.refresh: must be greater than zero"),
