@@ -56,8 +56,17 @@ public record ScopegateConfig(
         }
     }
 
-    /** {@code admin}: the admin listener; an empty token means no auth on {@code /admin/*}. */
-    public record Admin(String host, int port, String token) {}
+    /**
+     * {@code admin}: the admin listener; an empty token means no auth on {@code /admin/*}.
+     * {@link #toString()} masks the token so that printing or logging the config never leaks it.
+     */
+    public record Admin(String host, int port, String token) {
+        @Override
+        public String toString() {
+            String shown = token == null || token.isEmpty() ? "\"\"" : Secrets.MASK;
+            return "Admin[host=" + host + ", port=" + port + ", token=" + shown + "]";
+        }
+    }
 
     /**
      * {@code upstream}: the IdP. {@code rewrite-host: true} sends the upstream's authority as
@@ -113,8 +122,9 @@ public record ScopegateConfig(
 
     /**
      * One entry of {@code scope.families}: clients whose {@code redirect_uri} host matches one of
-     * {@code redirect-hosts} (exact, or {@code *.suffix}) belong to family {@code name} (a metric
-     * label); {@code scope} (nullable) is the {@code client} source's candidate for them.
+     * {@code redirect-hosts} (exact, or {@code *.suffix}; stored lower-case, so compare the
+     * lower-cased host) belong to family {@code name} (a metric label, {@code [a-z0-9_.-]+});
+     * {@code scope} (nullable) is the {@code client} source's candidate for them.
      */
     public record Family(String name, List<String> redirectHosts, /* nullable */ String scope) {
         public Family {
@@ -146,8 +156,13 @@ public record ScopegateConfig(
     /** {@code store}. */
     public record Store(StoreType type, String path, Redis redis) {}
 
-    /** {@code store.redis}. */
-    public record Redis(String uri, String keyPrefix) {}
+    /** {@code store.redis}. {@link #toString()} masks a password in {@code uri} ({@code redis://:pw@host}). */
+    public record Redis(String uri, String keyPrefix) {
+        @Override
+        public String toString() {
+            return "Redis[uri=" + Secrets.maskUserInfo(uri) + ", keyPrefix=" + keyPrefix + "]";
+        }
+    }
 
     /** {@code cache}. */
     public record Cache(Registrations registrations) {}
