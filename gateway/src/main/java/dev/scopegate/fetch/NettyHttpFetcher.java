@@ -158,7 +158,12 @@ public final class NettyHttpFetcher implements HttpFetcher, AutoCloseable {
             inFlight.remove(exchange);
             exchange.cleanUp();
         });
-        exchange.start();
+        try {
+            exchange.start();
+        } catch (RejectedExecutionException e) {
+            // The event loop group is shutting down.
+            result.completeExceptionally(e);
+        }
         return result;
     }
 

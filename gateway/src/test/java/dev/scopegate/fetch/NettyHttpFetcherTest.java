@@ -231,6 +231,15 @@ class NettyHttpFetcherTest {
     }
 
     @Test
+    void headerValuesCannotInjectHeaders() throws Exception {
+        int before = requests.get();
+
+        assertThat(failureOf(fetcher.get(local("/ok"), Map.of("X-A", "a\r\nX-Injected: 1"), 1024, TIMEOUT)))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThat(requests.get()).isEqualTo(before);
+    }
+
+    @Test
     void rejectsUnsupportedSchemes() throws Exception {
         assertThat(failureOf(fetcher.get(URI.create("ftp://127.0.0.1/x"), Map.of(), 1024, TIMEOUT)))
                 .isInstanceOf(IllegalArgumentException.class);
