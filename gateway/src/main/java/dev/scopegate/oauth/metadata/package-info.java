@@ -1,0 +1,2 @@
+/** The IdP's authorization-server metadata: parsing, fetching, caching, refreshing and serving it (pure Java). */
+package dev.scopegate.oauth.metadata;
