@@ -112,9 +112,11 @@ public final class ScopegateMain implements AutoCloseable {
                 initial.cache().registrations().expireAfterAccess(), Ticker.systemTicker(), blocking, clock);
         CaffeineCacheMetrics.monitor(registry, registrations.cacheView(), "registrations");
 
-        fetcher = new NettyHttpFetcher(transport.workers(), transport.channelType());
+        fetcher = NettyHttpFetcher.builder(transport.workers()).channelType(transport.channelType())
+                .resolverExecutor(blocking).build();
         URI upstreamUrl = initial.upstream().url();
-        metadata = new MetadataService(fetcher, upstreamUrl, initial.publicBaseUrl(), initial.metadata().refresh(),
+        metadata = new MetadataService(fetcher, upstreamUrl, initial.publicBaseUrl(),
+                MetadataService.issuerPathOf(initial.publicBaseUrl()), initial.metadata().refresh(),
                 scheduler, clock, initial.metadata().augment());
         Set<String> origins = new HashSet<>();
         origins.add(Origin.of(upstreamUrl).toString());

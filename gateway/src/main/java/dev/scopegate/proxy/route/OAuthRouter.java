@@ -10,6 +10,7 @@ import dev.scopegate.oauth.Registration;
 import dev.scopegate.oauth.RegistrationDocuments;
 import dev.scopegate.oauth.ScopeNormalizer;
 import dev.scopegate.oauth.document.ResourceMetadataCache;
+import dev.scopegate.oauth.metadata.EndpointPaths;
 import dev.scopegate.oauth.metadata.MetadataService;
 import dev.scopegate.oauth.metadata.ServerMetadata;
 import dev.scopegate.oauth.scope.AuthorizationRequest;
@@ -94,19 +95,10 @@ public final class OAuthRouter implements RequestRouter {
         if (p != null && p.source() == m) {
             return p;
         }
-        ScopegateConfig.Endpoints o = config.get().endpoints();
-        p = new Paths(m,
-                pick(o.authorization(), m == null ? null : m.authorizationEndpoint()),
-                pick(o.par(), m == null ? null : m.parEndpoint()),
-                pick(o.registration(), m == null ? null : m.registrationEndpoint()),
-                pick(o.token(), m == null ? null : m.tokenEndpoint()));
+        EndpointPaths e = EndpointPaths.of(m, config.get().endpoints());
+        p = new Paths(m, e.authorization(), e.par(), e.registration(), e.token());
         paths = p;
         return p;
-    }
-
-    private static String pick(String override, String fromMetadata) {
-        String v = override != null ? override : fromMetadata;
-        return v == null ? null : ServerMetadata.pathOf(v);
     }
 
     private ClientFamilies families() {
@@ -512,20 +504,20 @@ public final class OAuthRouter implements RequestRouter {
             return doc.<Plan>map(bytes -> new Plan.Respond(json(HttpResponseStatus.OK, bytes, "application/json")))
                     .orElse(Plan.FORWARD);
         }
-        Optional<MetadataService.Served> served = metadata.documentFor(path);
-        if (served == null) {
+        if (!metadata.servesPath(path)) {
             return Plan.FORWARD; // not a document scopegate serves
         }
-        if (served.isPresent()) {
+        Optional<MetadataService.Served> served = metadata.documentFor(path);
+        if (served.isPresent() && served.get().status() != 503) {
             return new Plan.Respond(toResponse(served.get()));
         }
-        return new Plan.Defer(metadata.current().handle((m, e) -> {
-            Optional<MetadataService.Served> again = metadata.documentFor(path);
-            if (e != null || again == null || again.isEmpty()) {
+        // nothing cached yet: one fetch, shared by every request waiting for it
+        return new Plan.Defer(metadata.documentForAsync(path).handle((doc, e) -> {
+            if (e != null || doc.isEmpty() || doc.get().status() == 503) {
                 return new Plan.Respond(ErrorResponder.response(HttpResponseStatus.SERVICE_UNAVAILABLE,
                         "Service Unavailable: authorization server metadata not available yet"));
             }
-            return new Plan.Respond(toResponse(again.get()));
+            return new Plan.Respond(toResponse(doc.get()));
         }));
     }
 
