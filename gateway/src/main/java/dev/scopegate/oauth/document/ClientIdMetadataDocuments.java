@@ -38,10 +38,12 @@ import org.slf4j.LoggerFactory;
  *       ambiguous numeric host;</li>
  *   <li>addresses: every address the host resolves to (through the injected {@link Resolver}, run
  *       on the injected executor, never on the caller) must be public ({@link AddressGuard});</li>
- *   <li>the fetch itself: no redirects are followed (a 3xx is a failure), the body is capped at
+ *   <li>the fetch itself: a redirect is a failure, never followed (an {@link HttpFetcher} returns
+ *       every status as is), the body is capped at
  *       {@code scope.document.max-bytes}, the whole fetch at {@code scope.document.timeout}
  *       (DNS gets the same budget again), and at most {@value #MAX_IN_FLIGHT} fetches run at once
- *       (beyond that a lookup yields empty, uncached).</li>
+ *       (beyond that, or when the resolver executor is full, a lookup yields
+ *       empty, uncached).</li>
  * </ul>
  * {@code scope.document.allow-private} (tests only) lifts the address rule, except for cloud
  * metadata endpoints, and admits plain {@code http} so tests can use a local server.
@@ -180,9 +182,10 @@ public final class ClientIdMetadataDocuments {
                         }
                         return entry;
                     });
-        } catch (RuntimeException e) {                  // e.g. the resolver executor rejected the task
-            log.debug("client_id {} fetch failed: {}", Urls.forLog(clientId), e.toString());
-            result = CompletableFuture.completedFuture(negative());
+        } catch (RuntimeException e) {
+            // The resolver executor is full: a local overload, not the document's fault, so not remembered.
+            log.debug("client_id {} not fetched: {}", Urls.forLog(clientId), e.toString());
+            result = CompletableFuture.completedFuture(new Expiring<>(Optional.empty(), Duration.ZERO));
         }
         return result.whenComplete((entry, error) -> inFlight.decrementAndGet());
     }

@@ -241,6 +241,7 @@ class ClientIdMetadataDocumentsTest {
         }, nanos::get);
 
         assertThat(docs.lookup("https://public.example/app.json").get(5, TimeUnit.SECONDS)).isEmpty();
+        assertThat(docs.cachedOrNull("https://public.example/app.json")).as("an overload is not remembered").isNull();
         assertThat(fake.calls).isEmpty();
     }
 
