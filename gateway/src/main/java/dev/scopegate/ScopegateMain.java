@@ -12,7 +12,9 @@ import dev.scopegate.metrics.ProxyMetrics;
 import dev.scopegate.metrics.ScopeMetrics;
 import dev.scopegate.oauth.AuditLog;
 import dev.scopegate.oauth.ScopeNormalizer;
+import dev.scopegate.oauth.document.AddressGuard;
 import dev.scopegate.oauth.document.ClientIdMetadataDocuments;
+import dev.scopegate.oauth.document.Resolver;
 import dev.scopegate.oauth.document.ResourceMetadataCache;
 import dev.scopegate.oauth.metadata.MetadataService;
 import dev.scopegate.oauth.scope.ScopeResolver;
@@ -82,6 +84,7 @@ public final class ScopegateMain implements AutoCloseable {
     private final RegistrationStore store;
     private final RegistrationRepository registrations;
     private final NettyHttpFetcher fetcher;
+    private final NettyHttpFetcher documentFetcher;
     private final MetadataService metadata;
     private final UpstreamClient upstream;
     private final ProxyServer proxy;
@@ -124,9 +127,15 @@ public final class ScopegateMain implements AutoCloseable {
             origins.add(Origin.of(initial.publicBaseUrl()).toString());
         }
         initial.routes().forEach(r -> origins.add(Origin.of(r.url()).toString()));
-        ResourceMetadataCache resources = new ResourceMetadataCache(fetcher, initial.resources(), origins);
-        ClientIdMetadataDocuments documents = new ClientIdMetadataDocuments(fetcher, initial.scope().document(),
-                ClientIdMetadataDocuments.systemResolver(blocking));
+        ResourceMetadataCache resources = new ResourceMetadataCache(initial.resources(), origins, fetcher,
+                System::nanoTime);
+        // Client ID metadata documents come from anywhere: the guard checks the address actually
+        // connected to, so a DNS answer that changes between check and connect gains nothing.
+        boolean allowPrivate = initial.scope().document().allowPrivate();
+        documentFetcher = NettyHttpFetcher.builder(transport.workers()).channelType(transport.channelType())
+                .resolverExecutor(blocking).addressFilter(a -> AddressGuard.permitted(a, allowPrivate)).build();
+        ClientIdMetadataDocuments documents = new ClientIdMetadataDocuments(initial.scope().document(),
+                documentFetcher, Resolver.system(), blocking, System::nanoTime);
 
         Supplier<ScopeResolver> resolver = derived(config, c -> new ScopeResolver(c.scope()));
         ScopeNormalizer normalizer = new ScopeNormalizer(resolver, registrations, metadata::cachedOrNull,
@@ -222,6 +231,7 @@ public final class ScopegateMain implements AutoCloseable {
         metadata.close();
         upstream.close();
         fetcher.close();
+        documentFetcher.close();
         transport.close();
         scheduler.shutdownNow();
         store.close();

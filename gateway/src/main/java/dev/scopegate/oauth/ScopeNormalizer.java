@@ -1,5 +1,6 @@
 package dev.scopegate.oauth;
 
+import dev.scopegate.oauth.document.ClientDocument;
 import dev.scopegate.oauth.document.ClientIdMetadataDocuments;
 import dev.scopegate.oauth.document.ResourceMetadataCache;
 import dev.scopegate.oauth.metadata.ServerMetadata;
@@ -103,6 +104,11 @@ public final class ScopeNormalizer {
                 }
                 case DOCUMENT -> {
                     String id = request.clientId();
+                    Optional<ClientDocument> cached = id == null ? Optional.empty() : documents.cachedOrNull(id);
+                    if (cached != null) {
+                        now = now.withDocumentScope(cached.map(ClientDocument::scope).orElse(null));
+                        continue;
+                    }
                     pending.add(documents.lookup(id)
                             .handle((o, e) -> f -> f.withDocumentScope(e == null && o.isPresent() ? o.get().scope() : null)));
                 }

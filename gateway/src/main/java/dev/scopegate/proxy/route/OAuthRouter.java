@@ -498,9 +498,10 @@ public final class OAuthRouter implements RequestRouter {
 
     private Plan metadataDocument(String path) {
         if (path.startsWith(PROTECTED_RESOURCE)) {
+            ServerMetadata m = metadata.cachedOrNull();
             ScopegateConfig c = config.get();
-            String base = c.publicBaseUrl() == null ? null : c.publicBaseUrl().toString();
-            Optional<byte[]> doc = resources.publishedDocument(path, base);
+            String issuer = m != null ? m.issuer() : c.publicBaseUrl() == null ? null : c.publicBaseUrl().toString();
+            Optional<byte[]> doc = issuer == null ? Optional.empty() : resources.publishedDocument(path, issuer);
             return doc.<Plan>map(bytes -> new Plan.Respond(json(HttpResponseStatus.OK, bytes, "application/json")))
                     .orElse(Plan.FORWARD);
         }
