@@ -104,7 +104,6 @@ public final class RegistrationRepository {
      *         {@code Optional.empty()} means the client is known to be unknown. An answer counts as
      *         a cache hit; {@code null} counts nothing (the {@code find} that follows counts the miss).
      */
-    @SuppressWarnings("java:S2789") // null is the documented "cannot answer" value, distinct from empty
     public Optional<Registration> findIfCached(String clientId) {
         Optional<Registration> answer = peek(Objects.requireNonNull(clientId, "clientId"));
         if (answer != null) {
