@@ -2,6 +2,7 @@ package dev.scopegate.store;
 
 import dev.scopegate.oauth.Registration;
 
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
@@ -19,6 +20,15 @@ public interface RegistrationStore extends AutoCloseable {
 
     /** Inserts or replaces the entry for {@code registration.clientId()}. */
     CompletableFuture<Void> put(Registration registration);
+
+    /**
+     * Inserts or replaces every entry (bulk import). Implementations may apply them in one
+     * transaction; this default puts them one by one and completes when all are durable, failing
+     * if any put failed.
+     */
+    default CompletableFuture<Void> putAll(List<Registration> registrations) {
+        return CompletableFuture.allOf(registrations.stream().map(this::put).toArray(CompletableFuture[]::new));
+    }
 
     /** Removes the entry; completes with whether one existed. */
     CompletableFuture<Boolean> delete(String clientId);

@@ -1,0 +1,264 @@
+package dev.scopegate.store;
+
+import com.github.benmanes.caffeine.cache.AsyncCache;
+import com.github.benmanes.caffeine.cache.AsyncLoadingCache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+import com.github.benmanes.caffeine.cache.Ticker;
+import com.github.benmanes.caffeine.cache.stats.CacheStats;
+import com.github.benmanes.caffeine.cache.stats.ConcurrentStatsCounter;
+import dev.scopegate.oauth.Registration;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.Executor;
+import java.util.function.Supplier;
+
+/**
+ * The hot-path front of a {@link RegistrationStore}: a bounded Caffeine cache of
+ * {@code client_id → Optional<Registration>} that reads through to the store.
+ *
+ * <p><b>Negative caching.</b> An unknown {@code client_id} is cached as {@code Optional.empty()},
+ * so a client scopegate never saw costs one store read, not one per request. Negative entries
+ * live at most {@code negativeTtl} (default {@link #DEFAULT_NEGATIVE_TTL}) and are not extended
+ * by reads, because another writer of the same store (a second replica on Redis, an
+ * {@code import} run) may create the client meanwhile. Known clients expire
+ * {@code expireAfterAccess} after their last read. Store failures are not cached.
+ *
+ * <p><b>Writes.</b> {@link #save}, {@link #remove} and {@link #learn} write the store first and
+ * update the cache only once the store's future has completed, so "in the cache" implies "on
+ * disk". Writes for one {@code client_id} are applied one after another, in call order, so a
+ * {@code learn} never overwrites a concurrent {@code save} with a stale copy.
+ *
+ * <p><b>Threading.</b> Every method may be called from any thread, including an event loop: none
+ * blocks. Returned futures complete on the store's threads (or at once, on the caller's); callers
+ * hop back to their own executor. Cache maintenance runs on the injected executor; expiry reads
+ * the injected ticker.
+ */
+public final class RegistrationRepository {
+
+    /** How long an unknown {@code client_id} is remembered as unknown, unless given. */
+    public static final Duration DEFAULT_NEGATIVE_TTL = Duration.ofMinutes(1);
+
+    private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
+
+    private final RegistrationStore store;
+    private final Clock clock;
+    private final ConcurrentStatsCounter statsCounter = new ConcurrentStatsCounter();
+    private final AsyncLoadingCache<String, Optional<Registration>> cache;
+    /** Per client: completes when the last write queued for it is done. */
+    private final ConcurrentMap<String, CompletableFuture<Void>> writeTails = new ConcurrentHashMap<>();
+
+    public RegistrationRepository(RegistrationStore store, long maxSize, Duration expireAfterAccess,
+                                  Ticker ticker, Executor executor, Clock clock) {
+        this(store, maxSize, expireAfterAccess, DEFAULT_NEGATIVE_TTL, ticker, executor, clock);
+    }
+
+    /**
+     * @param maxSize           bound on cached entries, negative ones included ({@code cache.registrations.max-size})
+     * @param expireAfterAccess a known client leaves the cache this long after its last read
+     * @param negativeTtl       an unknown client is remembered as unknown this long (capped at {@code expireAfterAccess})
+     */
+    public RegistrationRepository(RegistrationStore store, long maxSize, Duration expireAfterAccess,
+                                  Duration negativeTtl, Ticker ticker, Executor executor, Clock clock) {
+        this.store = Objects.requireNonNull(store, "store");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        Objects.requireNonNull(expireAfterAccess, "expireAfterAccess");
+        Objects.requireNonNull(negativeTtl, "negativeTtl");
+        if (maxSize < 0) {
+            throw new IllegalArgumentException("maxSize must not be negative: " + maxSize);
+        }
+        if (expireAfterAccess.isNegative() || expireAfterAccess.isZero() || negativeTtl.isNegative()) {
+            throw new IllegalArgumentException("expireAfterAccess must be positive and negativeTtl not negative");
+        }
+        long positiveNanos = saturatedNanos(expireAfterAccess);
+        long negativeNanos = Math.min(saturatedNanos(negativeTtl), positiveNanos);
+        this.cache = Caffeine.newBuilder()
+                .maximumSize(maxSize)
+                .expireAfter(new RegistrationExpiry(positiveNanos, negativeNanos))
+                .ticker(Objects.requireNonNull(ticker, "ticker"))
+                .executor(Objects.requireNonNull(executor, "executor"))
+                .recordStats(() -> statsCounter)
+                .buildAsync((clientId, ignored) -> store.get(clientId));
+    }
+
+    /**
+     * The registration of {@code clientId}, from the cache or else from the store (then cached,
+     * absence included). Concurrent misses for one key share a single store read.
+     */
+    public CompletableFuture<Optional<Registration>> find(String clientId) {
+        return cache.get(Objects.requireNonNull(clientId, "clientId"));
+    }
+
+    /**
+     * A synchronous peek for the hot path; never blocks and never reads the store.
+     *
+     * @return {@code null} when the cache cannot answer now (not in memory, still loading, or its
+     *         load failed): call {@link #find} then; otherwise the cached answer, where
+     *         {@code Optional.empty()} means the client is known to be unknown. An answer counts as
+     *         a cache hit; {@code null} counts nothing (the {@code find} that follows counts the miss).
+     */
+    public Optional<Registration> findIfCached(String clientId) {
+        Optional<Registration> answer = peek(Objects.requireNonNull(clientId, "clientId"));
+        if (answer != null) {
+            statsCounter.recordHits(1);
+        }
+        return answer;
+    }
+
+    /**
+     * Stores {@code registration} (replacing any earlier one, and any negative entry) and then
+     * caches it. Fails if the store fails; the cached entry is then dropped so the next read asks
+     * the store.
+     */
+    public CompletableFuture<Void> save(Registration registration) {
+        Objects.requireNonNull(registration, "registration");
+        String clientId = registration.clientId();
+        return serialized(clientId, () -> write(clientId, store.put(registration), Optional.of(registration)));
+    }
+
+    /** Deletes the client from the store, then caches it as unknown; completes with whether it existed. */
+    public CompletableFuture<Boolean> remove(String clientId) {
+        Objects.requireNonNull(clientId, "clientId");
+        return serialized(clientId, () -> {
+            CompletableFuture<Boolean> deleted = store.delete(clientId);
+            return write(clientId, deleted, Optional.empty()).thenCompose(ignored -> deleted);
+        });
+    }
+
+    /**
+     * Records {@code scope} as what {@code clientId} was last seen to ask for or be granted,
+     * creating a {@link Registration#learnedOnly} entry for a client never registered. Writes
+     * nothing when the learned scope is unchanged (the common case: one compare on a cached
+     * entry) or when {@code scope} is blank. The caller learns only from traffic the IdP accepted,
+     * so an unknown client cannot fill the store.
+     */
+    public CompletableFuture<Void> learn(String clientId, String scope, Instant now) {
+        Objects.requireNonNull(clientId, "clientId");
+        Objects.requireNonNull(scope, "scope");
+        Objects.requireNonNull(now, "now");
+        if (scope.isBlank() || alreadyLearned(peek(clientId), scope)) {
+            return DONE;
+        }
+        return serialized(clientId, () -> current(clientId).thenCompose(current -> {
+            if (alreadyLearned(current, scope)) {
+                return DONE;
+            }
+            Registration next = current.map(r -> r.withLearnedScope(scope, now))
+                    .orElseGet(() -> Registration.learnedOnly(clientId, scope, now));
+            return write(clientId, store.put(next), Optional.of(next));
+        }));
+    }
+
+    /** {@link #learn(String, String, Instant)} at the repository clock's now. */
+    public CompletableFuture<Void> learn(String clientId, String scope) {
+        return learn(clientId, scope, clock.instant());
+    }
+
+    /** Drops the cached entry (admin, or a change made behind the repository's back). */
+    public void invalidate(String clientId) {
+        cache.synchronous().invalidate(Objects.requireNonNull(clientId, "clientId"));
+    }
+
+    /** Hits, misses, loads and evictions since construction. */
+    public CacheStats stats() {
+        return statsCounter.snapshot();
+    }
+
+    /** Approximate number of cached entries, negative ones included. */
+    public long estimatedSize() {
+        return cache.synchronous().estimatedSize();
+    }
+
+    /**
+     * The underlying cache, for metrics binding (Micrometer's {@code CaffeineCacheMetrics.monitor}).
+     * Writing through it bypasses the store: read only.
+     */
+    public AsyncCache<String, Optional<Registration>> cache() {
+        return cache;
+    }
+
+    /** The cached answer if complete and successful, else null; touches no statistics. */
+    private Optional<Registration> peek(String clientId) {
+        CompletableFuture<Optional<Registration>> f = cache.asMap().get(clientId);
+        if (f == null || !f.isDone() || f.isCompletedExceptionally()) {
+            return null;
+        }
+        return f.getNow(null);
+    }
+
+    /** The entry a write builds on: cached (even still loading) without counting a lookup, else loaded. */
+    private CompletableFuture<Optional<Registration>> current(String clientId) {
+        CompletableFuture<Optional<Registration>> f = cache.asMap().get(clientId);
+        return f != null ? f : cache.get(clientId);
+    }
+
+    private static boolean alreadyLearned(Optional<Registration> current, String scope) {
+        return current != null && current.isPresent() && scope.equals(current.get().learnedScope());
+    }
+
+    /** Once the store write succeeded, caches its result; if it failed, forgets the key. */
+    private CompletableFuture<Void> write(String clientId, CompletableFuture<?> storeWrite, Optional<Registration> after) {
+        return storeWrite.handle((ignored, failure) -> {
+            if (failure != null) {
+                cache.synchronous().invalidate(clientId);
+                throw failure instanceof RuntimeException re ? re : new StoreException("store write failed", failure);
+            }
+            cache.put(clientId, CompletableFuture.completedFuture(after));
+            return null;
+        });
+    }
+
+    /** Runs {@code op} after every write queued earlier for the same client has finished (failed or not). */
+    private <T> CompletableFuture<T> serialized(String clientId, Supplier<CompletableFuture<T>> op) {
+        CompletableFuture<Void> tail = new CompletableFuture<>();
+        CompletableFuture<Void> previous = writeTails.put(clientId, tail);
+        CompletableFuture<Void> start = previous == null ? DONE : previous;
+        CompletableFuture<T> result = start.thenCompose(ignored -> op.get());
+        result.whenComplete((value, failure) -> {
+            writeTails.remove(clientId, tail);
+            tail.complete(null);
+        });
+        return result;
+    }
+
+    private static long saturatedNanos(Duration d) {
+        try {
+            return Math.min(d.toNanos(), Long.MAX_VALUE >> 1);
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE >> 1;
+        }
+    }
+
+    /** Known clients expire after access; unknown ones a fixed time after they were cached. */
+    private static final class RegistrationExpiry implements Expiry<String, Optional<Registration>> {
+        private final long positiveNanos;
+        private final long negativeNanos;
+
+        RegistrationExpiry(long positiveNanos, long negativeNanos) {
+            this.positiveNanos = positiveNanos;
+            this.negativeNanos = negativeNanos;
+        }
+
+        @Override
+        public long expireAfterCreate(String key, Optional<Registration> value, long currentTime) {
+            return value.isPresent() ? positiveNanos : negativeNanos;
+        }
+
+        @Override
+        public long expireAfterUpdate(String key, Optional<Registration> value, long currentTime, long currentDuration) {
+            return expireAfterCreate(key, value, currentTime);
+        }
+
+        @Override
+        public long expireAfterRead(String key, Optional<Registration> value, long currentTime, long currentDuration) {
+            return value.isPresent() ? positiveNanos : currentDuration;
+        }
+    }
+}

@@ -1,0 +1,260 @@
+package dev.scopegate.store;
+
+import dev.scopegate.oauth.Registration;
+import dev.scopegate.store.embedded.SqliteRegistrationStore;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class RegistrationRepositoryTest {
+
+    private static final Instant T0 = Instant.parse("2025-11-25T10:00:00Z");
+    private static final Duration ACCESS = Duration.ofMinutes(10);
+    private static final Duration NEGATIVE = Duration.ofMinutes(1);
+
+    @TempDir
+    Path dir;
+
+    private final FakeTicker ticker = new FakeTicker();
+    private final Clock clock = Clock.fixed(T0, ZoneOffset.UTC);
+    private SqliteRegistrationStore sqlite;
+    private CountingStore store;
+    private RegistrationRepository repo;
+
+    @BeforeEach
+    void open() {
+        sqlite = new SqliteRegistrationStore(dir);
+        store = new CountingStore(sqlite);
+        repo = repository(1_000);
+    }
+
+    @AfterEach
+    void close() {
+        store.close();
+    }
+
+    private RegistrationRepository repository(long maxSize) {
+        return new RegistrationRepository(store, maxSize, ACCESS, NEGATIVE, ticker, Runnable::run, clock);
+    }
+
+    private static Registration registered(String id, String scope) {
+        return new Registration(id, scope, List.of("https://chatgpt.com/cb"), List.of("authorization_code"),
+                "ChatGPT", null, null, T0, T0);
+    }
+
+    @Test
+    void unknownClientIsCachedAsEmptyAndCostsOneStoreRead() {
+        assertThat(repo.find("ghost").join()).isEmpty();
+        assertThat(repo.find("ghost").join()).isEmpty();
+        assertThat(repo.findIfCached("ghost")).isEmpty();
+        assertThat(store.reads).hasValue(1);
+        assertThat(repo.stats().missCount()).isEqualTo(1);
+        assertThat(repo.stats().hitCount()).isEqualTo(2);
+    }
+
+    @Test
+    void saveReplacesANegativeEntryWithoutAnotherRead() {
+        repo.find("c1").join();
+        Registration r = registered("c1", "a b");
+        repo.save(r).join();
+        assertThat(repo.find("c1").join()).contains(r);
+        assertThat(repo.findIfCached("c1")).contains(r);
+        assertThat(store.reads).hasValue(1);
+        assertThat(sqlite.get("c1").join()).contains(r);
+    }
+
+    @Test
+    void saveReachesTheCacheOnlyAfterTheStoreCompleted() {
+        CompletableFuture<Void> gate = store.holdWrites();
+        Registration r = registered("c1", "a b");
+        CompletableFuture<Void> saved = repo.save(r);
+
+        assertThat(saved).isNotDone();
+        assertThat(repo.findIfCached("c1")).isNull();
+        assertThat(repo.estimatedSize()).isZero();
+
+        gate.complete(null);
+        saved.join();
+        assertThat(repo.findIfCached("c1")).contains(r);
+        assertThat(sqlite.get("c1").join()).contains(r);
+    }
+
+    @Test
+    void findIfCachedNeverBlocksAndSaysNullWhenItCannotAnswer() {
+        assertThat(repo.findIfCached("c1")).isNull();
+        assertThat(store.reads).hasValue(0);
+
+        sqlite.put(registered("c1", "s")).join();
+        CompletableFuture<Void> gate = store.holdReads();
+        CompletableFuture<Optional<Registration>> loading = repo.find("c1");
+        assertThat(repo.findIfCached("c1")).as("still loading").isNull();
+
+        gate.complete(null);
+        assertThat(loading.join()).isPresent();
+        assertThat(repo.findIfCached("c1")).map(Registration::scope).contains("s");
+    }
+
+    @Test
+    void concurrentMissesShareOneRead() {
+        CompletableFuture<Void> gate = store.holdReads();
+        CompletableFuture<Optional<Registration>> a = repo.find("c1");
+        CompletableFuture<Optional<Registration>> b = repo.find("c1");
+        gate.complete(null);
+        assertThat(a.join()).isEmpty();
+        assertThat(b.join()).isEmpty();
+        assertThat(store.reads).hasValue(1);
+    }
+
+    @Test
+    void evictedEntriesAreReadThroughAgain() {
+        RegistrationRepository small = repository(2);
+        for (String id : List.of("a", "b", "c", "d", "e")) {
+            small.save(registered(id, "scope-" + id)).join();
+        }
+        small.cache().synchronous().cleanUp();
+        assertThat(small.estimatedSize()).isLessThanOrEqualTo(2);
+        assertThat(small.stats().evictionCount()).isGreaterThanOrEqualTo(3);
+
+        for (String id : List.of("a", "b", "c", "d", "e")) {
+            assertThat(small.find(id).join()).map(Registration::scope).contains("scope-" + id);
+        }
+        assertThat(store.reads.get()).isGreaterThanOrEqualTo(3);
+    }
+
+    @Test
+    void knownClientsExpireAfterAccessOnTheTicker() {
+        sqlite.put(registered("c1", "s")).join();
+        repo.find("c1").join();
+        ticker.advance(Duration.ofMinutes(6));
+        assertThat(repo.findIfCached("c1")).isPresent(); // a read extends the entry's life
+        ticker.advance(Duration.ofMinutes(6));
+        assertThat(repo.find("c1").join()).isPresent();
+        assertThat(store.reads).hasValue(1);
+
+        ticker.advance(ACCESS.plusSeconds(1));
+        assertThat(repo.findIfCached("c1")).isNull();
+        assertThat(repo.find("c1").join()).isPresent();
+        assertThat(store.reads).hasValue(2);
+    }
+
+    @Test
+    void negativeEntriesExpireAfterTheirTtlEvenWhenRead() {
+        repo.find("ghost").join();
+        ticker.advance(Duration.ofSeconds(40));
+        assertThat(repo.find("ghost").join()).isEmpty();
+        assertThat(store.reads).hasValue(1);
+
+        // Created meanwhile by another writer of the same store (a replica, an import run).
+        sqlite.put(registered("ghost", "s")).join();
+        ticker.advance(Duration.ofSeconds(21));
+        assertThat(repo.find("ghost").join()).isPresent();
+        assertThat(store.reads).hasValue(2);
+    }
+
+    @Test
+    void learnCreatesALearnedOnlyEntryAndSkipsUnchangedWrites() {
+        repo.learn("c1", "a b", T0).join();
+        assertThat(sqlite.get("c1").join()).contains(Registration.learnedOnly("c1", "a b", T0));
+        assertThat(store.writes).hasValue(1);
+
+        repo.learn("c1", "a b", T0.plusSeconds(5)).join();
+        repo.learn("c1", "a b").join();
+        assertThat(store.writes).hasValue(1);
+
+        repo.learn("c1", "a b c", T0.plusSeconds(9)).join();
+        assertThat(store.writes).hasValue(2);
+        assertThat(repo.findIfCached("c1")).map(Registration::learnedScope).contains("a b c");
+        assertThat(sqlite.get("c1").join()).map(Registration::updatedAt).contains(T0.plusSeconds(9));
+    }
+
+    @Test
+    void learnKeepsTheRegistrationAndSkipsWhenTheStoreAlreadyHasIt() {
+        Registration r = registered("c1", "registered").withLearnedScope("learned", T0);
+        sqlite.put(r).join();
+        repo.learn("c1", "learned", T0.plusSeconds(1)).join(); // not cached: one read, no write
+        assertThat(store.reads).hasValue(1);
+        assertThat(store.writes).hasValue(0);
+
+        repo.learn("c1", "other", T0.plusSeconds(2)).join();
+        Registration stored = sqlite.get("c1").join().orElseThrow();
+        assertThat(stored.scope()).isEqualTo("registered");
+        assertThat(stored.learnedScope()).isEqualTo("other");
+        assertThat(stored.createdAt()).isEqualTo(T0);
+    }
+
+    @Test
+    void learnIgnoresBlankScopes() {
+        repo.learn("c1", "  ", T0).join();
+        assertThat(store.writes).hasValue(0);
+        assertThat(store.reads).hasValue(0);
+    }
+
+    @Test
+    void writesForOneClientApplyInCallOrder() {
+        CompletableFuture<Void> gate = store.holdWrites();
+        Registration r = registered("c1", "registered");
+        CompletableFuture<Void> save = repo.save(r);
+        CompletableFuture<Void> learn = repo.learn("c1", "learned", T0.plusSeconds(1));
+        gate.complete(null);
+        store.writeGate.set(CompletableFuture.completedFuture(null));
+        save.join();
+        learn.join();
+        // The learn read the saved registration, not the absence that preceded it.
+        Registration stored = sqlite.get("c1").join().orElseThrow();
+        assertThat(stored.scope()).isEqualTo("registered");
+        assertThat(stored.learnedScope()).isEqualTo("learned");
+        assertThat(repo.findIfCached("c1")).contains(stored);
+    }
+
+    @Test
+    void removeDeletesThenCachesAbsence() {
+        repo.save(registered("c1", "s")).join();
+        assertThat(repo.remove("c1").join()).isTrue();
+        assertThat(repo.find("c1").join()).isEmpty();
+        assertThat(store.reads).hasValue(0);
+        assertThat(sqlite.get("c1").join()).isEmpty();
+        assertThat(repo.remove("c1").join()).isFalse();
+    }
+
+    @Test
+    void failedReadsAreNotCached() {
+        store.failReads = true;
+        assertThat(repo.find("c1")).failsWithin(Duration.ofSeconds(5))
+                .withThrowableOfType(ExecutionException.class).withCauseInstanceOf(StoreException.class);
+        assertThat(repo.findIfCached("c1")).isNull();
+        store.failReads = false;
+        assertThat(repo.find("c1").join()).isEmpty();
+        assertThat(store.reads).hasValue(2);
+    }
+
+    @Test
+    void failedSaveLeavesNothingCached() {
+        repo.find("c1").join();
+        sqlite.close();
+        assertThat(repo.save(registered("c1", "s"))).failsWithin(Duration.ofSeconds(5))
+                .withThrowableOfType(ExecutionException.class).withCauseInstanceOf(StoreException.class);
+        assertThat(repo.findIfCached("c1")).isNull();
+    }
+
+    @Test
+    void invalidateForcesAReadThrough() {
+        repo.save(registered("c1", "old")).join();
+        sqlite.put(registered("c1", "new")).join(); // behind the repository's back
+        assertThat(repo.findIfCached("c1")).map(Registration::scope).contains("old");
+        repo.invalidate("c1");
+        assertThat(repo.find("c1").join()).map(Registration::scope).contains("new");
+    }
+}
