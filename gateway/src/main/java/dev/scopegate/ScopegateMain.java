@@ -113,7 +113,7 @@ public final class ScopegateMain implements AutoCloseable {
         store = openStore(initial);
         registrations = new RegistrationRepository(store, initial.cache().registrations().maxSize(),
                 initial.cache().registrations().expireAfterAccess(), Ticker.systemTicker(), blocking, clock);
-        CaffeineCacheMetrics.monitor(registry, registrations.cacheView(), "registrations");
+        CaffeineCacheMetrics.monitor(registry, registrations.cache(), "registrations");
 
         fetcher = NettyHttpFetcher.builder(transport.workers()).channelType(transport.channelType())
                 .resolverExecutor(blocking).build();

@@ -83,6 +83,14 @@ public final class RegistrationDocuments {
         }
     }
 
+    /**
+     * The {@code scope} granted in a token response (RFC 6749 §5.1), or null. Only the scope is
+     * read: the tokens in the same document are never kept.
+     */
+    public static String grantedScope(byte[] tokenResponseJson) {
+        return parseObject(tokenResponseJson).map(RegistrationDocuments::scopeOrNull).orElse(null);
+    }
+
     /** Parses {@code json} as one JSON object; empty for null, malformed or non-object input. */
     public static Optional<JsonNode> parseObject(byte[] json) {
         if (json == null || json.length == 0) {

@@ -1,0 +1,2 @@
+/** scopegate: the composition root and command-line entry points. */
+package dev.scopegate;
