@@ -42,6 +42,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -81,8 +82,13 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     /** Pool cache: most connections talk to a single origin. */
     private Origin cachedOrigin;
     private ChannelPool cachedPool;
-    /** A read was asked for and no message arrived yet: asking again would deliver two. */
-    private boolean readPending;
+    /**
+     * Decoded messages not yet handled. The decoder may produce several messages from one socket
+     * read (pipelined requests, a head and its body); they wait here until the exchange asks for
+     * the next one, so exactly one message is handled per {@link #readNext()}.
+     */
+    private final ArrayDeque<Object> inbound = new ArrayDeque<>(4);
+    private boolean wantMessage;
 
     FrontendHandler(Shared shared) {
         this.shared = shared;
@@ -105,23 +111,47 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         shared.metrics().connectionClosed();
+        Object queued;
+        while ((queued = inbound.poll()) != null) {
+            ReferenceCountUtil.release(queued);
+        }
         if (current != null) {
             current.clientGone();
         }
         super.channelInactive(ctx);
     }
 
-    /** Asks for exactly one more message from the client (see FlowControlHandler). */
+    /** Asks for exactly one more message from the client. */
     private void readNext() {
-        if (!readPending) {
-            readPending = true;
-            ctx.read();
+        wantMessage = true;
+        drain();
+        if (wantMessage && inbound.isEmpty()) {
+            ctx.read(); // idempotent while a read is pending
+        }
+    }
+
+    private void drain() {
+        while (wantMessage && !inbound.isEmpty()) {
+            wantMessage = false;
+            handle(inbound.poll()); // may call readNext() again
         }
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        readPending = false;
+        inbound.add(msg);
+        drain();
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+        if (wantMessage && inbound.isEmpty() && ctx.channel().isActive()) {
+            ctx.read(); // a read that produced no whole message: keep reading
+        }
+        super.channelReadComplete(ctx);
+    }
+
+    private void handle(Object msg) {
         if (msg instanceof HttpRequest request) {
             if (current != null) { // cannot happen: one message is read at a time
                 ReferenceCountUtil.release(msg);
@@ -505,6 +535,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             conn.bind(this);
             state = State.FORWARDING;
             prepareHead();
+            conn.read(); // the response may start at any time, even before the request is complete
             if (fullBody != null) {
                 request.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
                 request.headers().set(HttpHeaderNames.CONTENT_LENGTH, fullBody.readableBytes());
@@ -602,6 +633,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             }
             state = State.RELAYING;
             writeResponseHead(response);
+            if (ctx.channel().isWritable()) {
+                upstream.read();
+            }
         }
 
         @Override

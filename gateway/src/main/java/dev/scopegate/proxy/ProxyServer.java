@@ -9,7 +9,6 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
-import io.netty.handler.flow.FlowControlHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -26,8 +25,8 @@ import java.util.concurrent.TimeUnit;
  * gracefully (stop accepting, let in-flight exchanges finish up to a bound, then close).
  *
  * <p>Client pipeline: {@code tls} (optional) → {@code idle} → {@code http} ({@link ServerHttpCodec})
- * → {@code expect-continue} → {@code flow} ({@link FlowControlHandler}: one message per read) →
- * {@code frontend} ({@link FrontendHandler}).
+ * → {@code expect-continue} → {@code frontend} ({@link FrontendHandler}, which
+ * takes one decoded message at a time).
  */
 public final class ProxyServer implements AutoCloseable {
 
@@ -93,7 +92,6 @@ public final class ProxyServer implements AutoCloseable {
     }
 
     private void addProxyHandlers(ChannelPipeline p) {
-        p.addLast("flow", new FlowControlHandler());
         p.addLast("frontend", new FrontendHandler(shared));
     }
 
