@@ -1,0 +1,71 @@
+package dev.scopegate.it;
+
+import dev.scopegate.ScopegateMain;
+import dev.scopegate.config.ConfigLoader;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The IdP is down when the gateway starts: start-up succeeds, readiness says no, then yes. */
+class IdpDownAtStartTest {
+
+    @TempDir
+    Path dir;
+    ScopegateMain gateway;
+    IdpStandIn idp;
+    final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    @AfterEach
+    void stop() {
+        if (gateway != null) {
+            gateway.close();
+        }
+        if (idp != null) {
+            idp.close();
+        }
+    }
+
+    int status(String url) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.discarding()).statusCode();
+    }
+
+    @Test
+    void readinessFollowsTheIdp() throws Exception {
+        int idpPort = KillNineTest.freePort();
+        Path config = dir.resolve("scopegate.yaml");
+        Files.writeString(config, """
+                listen: {host: 127.0.0.1, port: 0}
+                admin: {host: 127.0.0.1, port: 0}
+                upstream: {url: "http://127.0.0.1:%d", connect-timeout: 1s}
+                store: {path: "%s"}
+                """.formatted(idpPort, dir.resolve("data").toString().replace("\\", "/")));
+        gateway = ScopegateMain.start(new ConfigLoader(n -> null).load(config));
+        String admin = "http://127.0.0.1:" + gateway.adminPort();
+        String proxy = "http://127.0.0.1:" + gateway.proxyPort();
+
+        assertThat(status(admin + "/readyz")).isEqualTo(503);
+        assertThat(status(admin + "/healthz")).isEqualTo(200);
+        assertThat(status(proxy + "/anything")).isEqualTo(502); // answered at once, not hung
+        assertThat(status(proxy + "/.well-known/oauth-authorization-server")).isEqualTo(503);
+
+        idp = new IdpStandIn(idpPort);
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (status(admin + "/readyz") != 200) {
+            assertThat(System.nanoTime()).isLessThan(deadline);
+            Thread.sleep(100);
+        }
+        assertThat(status(proxy + "/anything")).isEqualTo(200);
+        assertThat(status(proxy + "/.well-known/oauth-authorization-server")).isEqualTo(200);
+    }
+}
