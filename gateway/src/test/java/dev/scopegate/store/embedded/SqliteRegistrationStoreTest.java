@@ -179,7 +179,9 @@ class SqliteRegistrationStoreTest {
                 .anyMatch(s -> s.startsWith("delete@scopegate-store-writer"))
                 .anyMatch(s -> s.matches("get@scopegate-store-reader-\\d"))
                 .anyMatch(s -> s.matches("count@scopegate-store-reader-\\d"));
-        assertThat(completionThreads).allSatisfy(t -> assertThat(t).startsWith("scopegate-store-"));
+        // A dependent attached after the future completed runs on the attaching thread, so only
+        // the JDBC threads are asserted; completionThreads just shows the futures complete.
+        assertThat(completionThreads).isNotEmpty();
     }
 
     @Test
