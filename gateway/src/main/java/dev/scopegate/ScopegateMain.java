@@ -11,6 +11,7 @@ import dev.scopegate.fetch.NettyHttpFetcher;
 import dev.scopegate.metrics.ProxyMetrics;
 import dev.scopegate.metrics.ScopeMetrics;
 import dev.scopegate.oauth.AuditLog;
+import dev.scopegate.oauth.PendingScopes;
 import dev.scopegate.oauth.ScopeNormalizer;
 import dev.scopegate.oauth.document.AddressGuard;
 import dev.scopegate.oauth.document.ClientIdMetadataDocuments;
@@ -142,7 +143,8 @@ public final class ScopegateMain implements AutoCloseable {
                 resources, documents);
         ScopeMetrics scopeMetrics = new ScopeMetrics(registry);
         OAuthRouter router = new OAuthRouter(config::current, metadata, resources, normalizer, registrations,
-                scopeMetrics, new AuditLog(), clock);
+                scopeMetrics, new AuditLog(), clock,
+                new PendingScopes(100_000, Duration.ofMinutes(10), Ticker.systemTicker()));
 
         ProxyMetrics proxyMetrics = new ProxyMetrics(registry,
                 Arrays.stream(RouteKind.values()).map(RouteKind::label).toArray(String[]::new));

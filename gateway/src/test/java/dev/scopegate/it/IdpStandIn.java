@@ -34,6 +34,8 @@ final class IdpStandIn implements AutoCloseable {
     volatile String issuerPath = "";
     /** The public base the metadata names (as built from the forwarded headers). */
     volatile String lastForwardedHost;
+    /** The scope the token endpoint reports, or null to leave it out. */
+    volatile String tokenScope;
 
     IdpStandIn() throws IOException {
         this(0);
@@ -109,8 +111,12 @@ final class IdpStandIn implements AutoCloseable {
                     }
                     json(ex, 201, "{\"request_uri\":\"urn:ietf:params:oauth:request_uri:abc\",\"expires_in\":60}");
                 }
-                case "/oauth/token" -> json(ex, 200,
-                        "{\"access_token\":\"at\",\"token_type\":\"Bearer\",\"expires_in\":3600,\"scope\":\"worker:read\"}");
+                case "/oauth/token" -> {
+                    // like many legacy IdPs: no scope in the answer when it is what was requested
+                    String grantedScope = tokenScope;
+                    json(ex, 200, "{\"access_token\":\"at\",\"token_type\":\"Bearer\",\"expires_in\":3600"
+                            + (grantedScope == null ? "" : ",\"scope\":\"" + grantedScope + "\"") + "}");
+                }
                 default -> {
                     if (path.startsWith("/oauth/register/")) {
                         String id = path.substring("/oauth/register/".length());

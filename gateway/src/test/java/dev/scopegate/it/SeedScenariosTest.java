@@ -101,11 +101,25 @@ class SeedScenariosTest {
         return IdpStandIn.field(r.body(), "client_id");
     }
 
+    /** RFC 7636 appendix B. */
+    static final String VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    static final String CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
     static String authorizeQuery(String clientId, String state, String scopeParam) {
+        return authorizeQuery(clientId, state, scopeParam, "wQiZOt66Pv46ulV0WG8K9vqHiy1VcPaSmeEb5LqtD6Y");
+    }
+
+    static String authorizeQuery(String clientId, String state, String scopeParam, String challenge) {
         return "response_type=code&client_id=" + clientId + "&redirect_uri=" + REDIRECT + "&state=" + state
                 + (scopeParam == null ? "" : "&scope=" + scopeParam)
-                + "&code_challenge=wQiZOt66Pv46ulV0WG8K9vqHiy1VcPaSmeEb5LqtD6Y&code_challenge_method=S256"
+                + "&code_challenge=" + challenge + "&code_challenge_method=S256"
                 + "&resource=https%3A%2F%2Fmy-domain%2Fmcp";
+    }
+
+    HttpResponse<String> exchangeCode(String clientId, String verifier) throws Exception {
+        return post(gw() + "/oauth/token", "application/x-www-form-urlencoded",
+                "grant_type=authorization_code&code=c0de&redirect_uri=" + REDIRECT + "&client_id=" + clientId
+                        + "&code_verifier=" + verifier);
     }
 
     static void waitFor(BooleanSupplier condition) throws InterruptedException {
@@ -126,11 +140,13 @@ class SeedScenariosTest {
     void firstConnectThenReconnectWithoutScopeThenAbandonedConsent() throws Exception {
         String clientId = register(null);
 
-        // Scenario 1: with scope → untouched, and the IdP accepts it.
-        String q1 = authorizeQuery(clientId, "oauth_s_691b55f5b11481919ddp59nge4998443f", SEED_SCOPE_QUERY);
+        // Scenario 1: with scope → untouched, and the IdP accepts it; the code exchange of the
+        // same PKCE flow makes the requested scope the client's learned scope.
+        String q1 = authorizeQuery(clientId, "oauth_s_691b55f5b11481919ddp59nge4998443f", SEED_SCOPE_QUERY, CHALLENGE);
         HttpResponse<String> r1 = get(gw() + "/oauth/authorize?" + q1);
         assertThat(r1.statusCode()).isEqualTo(302);
         assertThat(lastAuthorizeQuery()).isEqualTo(q1);
+        assertThat(exchangeCode(clientId, VERIFIER).statusCode()).isEqualTo(200);
         waitFor(() -> {
             try {
                 return get(admin() + "/admin/clients/" + clientId).body().contains("time-off:write");
@@ -151,6 +167,43 @@ class SeedScenariosTest {
         String q3 = authorizeQuery(clientId, "oauth_s_3", SEED_SCOPE_QUERY);
         assertThat(get(gw() + "/oauth/authorize?" + q3).statusCode()).isEqualTo(302);
         assertThat(lastAuthorizeQuery()).isEqualTo(q3);
+    }
+
+    @Test
+    void anotherPartyCannotChangeWhatAClientLearns() throws Exception {
+        String victim = register(null);
+        // the victim's own flow: authorize with scope, then the code exchange
+        get(gw() + "/oauth/authorize?" + authorizeQuery(victim, "v1", "worker%3Aread", CHALLENGE));
+        assertThat(exchangeCode(victim, VERIFIER).statusCode()).isEqualTo(200);
+        waitFor(() -> {
+            try {
+                return get(admin() + "/admin/clients/" + victim).body().contains("\"learned_scope\" : \"worker:read\"");
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        // someone else sends authorization requests with the victim's client_id and other scopes,
+        // and even exchanges a code without the victim's verifier
+        get(gw() + "/oauth/authorize?" + authorizeQuery(victim, "evil", "people%3Aread", "attackerChallengeAAAAAAAAAAAAAAAAAAAAAAAAAA"));
+        exchangeCode(victim, "attacker-verifier-that-matches-nothing-000000000");
+        get(gw() + "/oauth/authorize?" + authorizeQuery(victim, "v2", null));
+        assertThat(lastAuthorizeQuery()).endsWith("&scope=worker%3Aread");
+    }
+
+    @Test
+    void theGrantedScopeOfATokenResponseIsLearned() throws Exception {
+        idp.tokenScope = "people:read";
+        String clientId = register(null);
+        assertThat(exchangeCode(clientId, "any-verifier-0000000000000000000000000000000").statusCode()).isEqualTo(200);
+        waitFor(() -> {
+            try {
+                return get(admin() + "/admin/clients/" + clientId).body().contains("people:read");
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        get(gw() + "/oauth/authorize?" + authorizeQuery(clientId, "s", null));
+        assertThat(lastAuthorizeQuery()).endsWith("&scope=people%3Aread");
     }
 
     @Test

@@ -5,6 +5,7 @@ import dev.scopegate.metrics.ScopeMetrics;
 import dev.scopegate.oauth.AuditLog;
 import dev.scopegate.oauth.OAuthParams;
 import dev.scopegate.oauth.ParamCodec;
+import dev.scopegate.oauth.PendingScopes;
 import dev.scopegate.oauth.Params;
 import dev.scopegate.oauth.Registration;
 import dev.scopegate.oauth.RegistrationDocuments;
@@ -70,13 +71,14 @@ public final class OAuthRouter implements RequestRouter {
     private final ScopeMetrics metrics;
     private final AuditLog audit;
     private final Clock clock;
+    private final PendingScopes pending;
     private volatile Paths paths;
     private volatile ClientFamilies families;
     private volatile ScopegateConfig familiesOf;
 
     public OAuthRouter(Supplier<ScopegateConfig> config, MetadataService metadata, ResourceMetadataCache resources,
                        ScopeNormalizer normalizer, RegistrationRepository registrations, ScopeMetrics metrics,
-                       AuditLog audit, Clock clock) {
+                       AuditLog audit, Clock clock, PendingScopes pending) {
         this.config = Objects.requireNonNull(config, "config");
         this.metadata = Objects.requireNonNull(metadata, "metadata");
         this.resources = Objects.requireNonNull(resources, "resources");
@@ -85,6 +87,7 @@ public final class OAuthRouter implements RequestRouter {
         this.metrics = Objects.requireNonNull(metrics, "metrics");
         this.audit = Objects.requireNonNull(audit, "audit");
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.pending = Objects.requireNonNull(pending, "pending");
     }
 
     // ---- classification ----
@@ -168,7 +171,8 @@ public final class OAuthRouter implements RequestRouter {
             case REGISTRATION_MANAGEMENT:
                 return registrationManagement(method, path);
             case TOKEN:
-                if (method.equals(HttpMethod.POST) && isForm(request) && config.get().scope().learn().token()) {
+                ScopegateConfig.Learn learn = config.get().scope().learn();
+                if (method.equals(HttpMethod.POST) && isForm(request) && (learn.token() || learn.authorize())) {
                     return tokenLearning(request);
                 }
                 return Plan.FORWARD;
@@ -206,7 +210,7 @@ public final class OAuthRouter implements RequestRouter {
     }
 
     private Plan applyToUri(HttpRequest request, String path, Params params, AuthorizationRequest ar, Decision d) {
-        Outcome o = outcome(ar, d, RouteKind.AUTHORIZE);
+        Outcome o = outcome(ar, d, RouteKind.AUTHORIZE, params.first(OAuthParams.CODE_CHALLENGE));
         if (o.reply() != null) {
             return new Plan.Respond(o.reply());
         }
@@ -226,7 +230,7 @@ public final class OAuthRouter implements RequestRouter {
                     log.warn("scope decision failed, forwarding unchanged: {}", e.toString());
                     return BodyRewriter.UNCHANGED;
                 }
-                Outcome o = outcome(ar, d, kind);
+                Outcome o = outcome(ar, d, kind, params.first(OAuthParams.CODE_CHALLENGE));
                 if (o.reply() != null) {
                     return new BodyRewriter.Result.Reply(o.reply());
                 }
@@ -250,7 +254,7 @@ public final class OAuthRouter implements RequestRouter {
     /** What to do with a decision: a scope to add, a local reply, or a tap that learns. */
     private record Outcome(String scope, FullHttpResponse reply, ResponseTap tap) {}
 
-    private Outcome outcome(AuthorizationRequest ar, Decision d, RouteKind kind) {
+    private Outcome outcome(AuthorizationRequest ar, Decision d, RouteKind kind, String codeChallenge) {
         String family = families().familyOf(ar.redirectUri());
         if (d instanceof Decision.AddScope add) {
             String source = add.source().name().toLowerCase(Locale.ROOT);
@@ -271,9 +275,9 @@ public final class OAuthRouter implements RequestRouter {
             }
             return new Outcome(null, rejection(u.rejection()), null);
         }
-        if (d instanceof Decision.Unchanged && ar.scope() != null && !ar.scope().isBlank()
+        if (d instanceof Decision.Unchanged && ar.scope() != null && !ar.scope().isBlank() && codeChallenge != null
                 && ar.clientIdCount() == 1 && config.get().scope().learn().authorize()) {
-            return new Outcome(null, null, learnFromAuthorize(ar.clientId(), ar.scope()));
+            return new Outcome(null, null, learnFromAuthorize(ar.clientId(), codeChallenge, ar.scope()));
         }
         return new Outcome(null, null, null);
     }
@@ -291,10 +295,11 @@ public final class OAuthRouter implements RequestRouter {
     }
 
     /**
-     * Learns the scope a client asked for once the IdP did not reject the request at once: a
-     * 2xx (login/consent page) or a redirect that carries no {@code error}.
+     * Remembers the scope a client asked for when the IdP did not reject the request at once (a
+     * 2xx login/consent page, or a redirect without {@code error}); it becomes the client's
+     * learned scope when the same PKCE flow completes at the token endpoint.
      */
-    private ResponseTap learnFromAuthorize(String clientId, String scope) {
+    private ResponseTap learnFromAuthorize(String clientId, String codeChallenge, String scope) {
         return new ResponseTap() {
             @Override
             public int onHead(HttpResponse head) {
@@ -305,13 +310,7 @@ public final class OAuthRouter implements RequestRouter {
                     accepted = location == null || !hasErrorParam(location);
                 }
                 if (accepted) {
-                    registrations.learn(clientId, scope, clock.instant()).whenComplete((v, e) -> {
-                        if (e != null) {
-                            log.warn("could not store the learned scope of a client: {}", e.toString());
-                        } else {
-                            metrics.learned("authorize");
-                        }
-                    });
+                    pending.remember(clientId, codeChallenge, scope);
                 }
                 return 0;
             }
@@ -445,12 +444,14 @@ public final class OAuthRouter implements RequestRouter {
 
     private Plan tokenLearning(HttpRequest request) {
         String[] clientId = {basicClientId(request.headers().get(HttpHeaderNames.AUTHORIZATION))};
+        String[] verifier = {null};
         BodyRewriter readClientId = (head, body) -> {
-            if (clientId[0] == null) {
-                Params p = ParamCodec.parse(body.toString(StandardCharsets.ISO_8859_1));
-                if (p.count(OAuthParams.CLIENT_ID) == 1) {
-                    clientId[0] = p.first(OAuthParams.CLIENT_ID);
-                }
+            Params p = ParamCodec.parse(body.toString(StandardCharsets.ISO_8859_1));
+            if (clientId[0] == null && p.count(OAuthParams.CLIENT_ID) == 1) {
+                clientId[0] = p.first(OAuthParams.CLIENT_ID);
+            }
+            if ("authorization_code".equals(p.first(OAuthParams.GRANT_TYPE)) && p.count(OAuthParams.CODE_VERIFIER) == 1) {
+                verifier[0] = p.first(OAuthParams.CODE_VERIFIER);
             }
             return CompletableFuture.completedFuture(BodyRewriter.UNCHANGED);
         };
@@ -463,7 +464,11 @@ public final class OAuthRouter implements RequestRouter {
 
             @Override
             public CompletionStage<Void> onBody(HttpResponse head, ByteBuf body) {
-                String scope = RegistrationDocuments.grantedScope(ByteBufUtil.getBytes(body));
+                // RFC 6749 §5.1: a response without scope granted what was requested
+                ScopegateConfig.Learn learn = config.get().scope().learn();
+                String requested = learn.authorize() ? pending.confirm(clientId[0], verifier[0]) : null;
+                String granted = learn.token() ? RegistrationDocuments.grantedScope(ByteBufUtil.getBytes(body)) : null;
+                String scope = granted != null && !granted.isBlank() ? granted : requested;
                 if (scope != null && !scope.isBlank()) {
                     registrations.learn(clientId[0], scope, clock.instant()).whenComplete((v, e) -> {
                         if (e == null) {
