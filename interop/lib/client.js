@@ -109,7 +109,14 @@ export class Connector {
   }
 
   async discover() {
-    this.metadata = await discoverAuthorizationServerMetadata(this.serverUrl);
+    // Which well-known URLs the SDK tried, with the status each answered.
+    this.discoveryTrail = [];
+    const fetchFn = async (url, init) => {
+      const res = await fetch(url, init);
+      this.discoveryTrail.push(`${res.status} ${new URL(url).pathname}`);
+      return res;
+    };
+    this.metadata = await discoverAuthorizationServerMetadata(this.serverUrl, { fetchFn });
     if (!this.metadata) {
       throw new Error(`no authorization server metadata at ${this.serverUrl}`);
     }

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Connector } from './client.js';
-import { planGateway, removeDir, startGateway } from './gateway.js';
+import { eventually, planGateway, removeDir, startGateway } from './gateway.js';
 import { SEED_SCOPE, startIdp } from './idp.js';
 
 export { SEED_SCOPE, API_SCOPES, ROUTES } from './idp.js';
@@ -79,12 +79,21 @@ export function scenario(name, getSetup, fn, options = {}) {
     } catch (e) {
       const gw = getSetup()?.gw;
       if (gw && !options.todo) {
-        const tail = gw.log().split('\n').slice(-40).join('\n');
-        e.message = `${e.message}\n--- scopegate log (last 40 lines) ---\n${tail}`;
+        t.diagnostic(`scopegate log (last 40 lines):\n${gw.log().split('\n').slice(-40).join('\n')}`);
       }
       throw e;
     }
   });
+}
+
+/**
+ * Waits until scopegate has stored what it learned from a first connect: the scope granted at
+ * the token endpoint (written after the response, off the request path). A real reconnect
+ * comes seconds to days later; the test must not race the store write.
+ */
+export async function untilLearned(setup, clientId, scope = SEED_SCOPE) {
+  await eventually(async () => (await setup.gw.storedClient(clientId))?.registration?.learned_scope === scope,
+    { what: `scopegate learned "${scope}" for the client` });
 }
 
 export function scopesOf(value) {

@@ -13,13 +13,25 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const REPO = path.resolve(here, '..', '..');
 export const JAR = process.env.SCOPEGATE_JAR ?? path.join(REPO, 'gateway', 'target', 'scopegate.jar');
 
-/** A port that was free a moment ago on 127.0.0.1 (the gateway needs its URL before it starts). */
+/**
+ * A port that was free a moment ago on 127.0.0.1 (the gateway needs its URL before it starts,
+ * and keeps it across restarts). Picked below Linux's ephemeral range (32768-60999), so that
+ * no outgoing connection or port-0 listener takes it while the gateway is down.
+ */
 export async function freePort() {
-  const server = net.createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const candidate = 20000 + Math.floor(Math.random() * 12000);
+    const server = net.createServer();
+    const bound = await new Promise((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(candidate, '127.0.0.1', () => resolve(true));
+    });
+    if (bound) {
+      await new Promise((resolve) => server.close(resolve));
+      return candidate;
+    }
+  }
+  throw new Error('no free port found in 20000-31999');
 }
 
 /**

@@ -77,7 +77,12 @@ export async function startIdp({ mode, issuer, mountPath = '', resources }) {
   const provider = new Provider(issuerUrl, {
     routes: ROUTES,
     jwks: jwks(),
-    cookies: { keys: [randomBytes(32).toString('hex')] },
+    cookies: {
+      keys: [randomBytes(32).toString('hex')],
+      // POST authorization requests need the session cookie cross-site (oidc-provider insists).
+      long: { httpOnly: true, sameSite: 'none' },
+    },
+    enableHttpPostMethods: true,
     scopes: ['openid', 'offline_access', ...API_SCOPES],
     claims: { openid: ['sub'] },
     pkce: { required: () => true },
