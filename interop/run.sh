@@ -3,7 +3,7 @@
 #
 #   bash interop/run.sh            from anywhere; builds gateway/target/scopegate.jar if missing
 #
-# Environment: INTEROP_TIMEOUT (seconds for the test run, default 240), SCOPEGATE_JAR (another jar).
+# Environment: INTEROP_TIMEOUT (seconds for the test run, default 270), SCOPEGATE_JAR (another jar).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
@@ -22,10 +22,11 @@ if [ ! -f "$jar" ]; then
 fi
 
 cd "$here"
-timeout 300 npm ci --no-audit --no-fund --loglevel=error
+timeout 180 npm ci --no-audit --no-fund --loglevel=error
 version() { node -p "require('./node_modules/$1/package.json').version"; }
 echo "interop: node $(node --version), oidc-provider $(version oidc-provider), @modelcontextprotocol/sdk $(version @modelcontextprotocol/sdk)"
 
-# One test file at a time: each starts its own IdP and JVMs, and the machine is small.
-exec timeout --kill-after=10 "${INTEROP_TIMEOUT:-240}" \
-  node --test --test-concurrency=1 --test-reporter=spec test/
+# Two test files at a time: each has its own IdP, gateway JVMs, ports and temp dir. timeout
+# signals its whole process group, gateways included.
+exec timeout --kill-after=10 "${INTEROP_TIMEOUT:-270}" \
+  node --test --test-concurrency=2 --test-reporter=spec test/

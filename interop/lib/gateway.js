@@ -13,6 +13,14 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const REPO = path.resolve(here, '..', '..');
 export const JAR = process.env.SCOPEGATE_JAR ?? path.join(REPO, 'gateway', 'target', 'scopegate.jar');
 
+// Gateways still running when this test process ends (a crash, an uncaught error) die with it.
+const running = new Set();
+process.once('exit', () => {
+  for (const child of running) {
+    child.kill('SIGKILL');
+  }
+});
+
 /**
  * A port that was free a moment ago on 127.0.0.1 (the gateway needs its URL before it starts,
  * and keeps it across restarts). Picked below Linux's ephemeral range (32768-60999), so that
@@ -86,7 +94,11 @@ export async function startGateway(plan, { upstream, onUnresolved = 'forward', r
     '-jar', JAR, '--config', configFile], { cwd: plan.dir, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.pipe(log, { end: false });
   child.stderr.pipe(log, { end: false });
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  running.add(child);
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => {
+    running.delete(child);
+    resolve({ code, signal });
+  }));
   const gateway = {
     ...plan,
     configFile,
