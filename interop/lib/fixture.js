@@ -11,6 +11,11 @@ export { SEED_SCOPE, API_SCOPES, ROUTES } from './idp.js';
 export const FIRST_CONNECT_SCOPE = `${SEED_SCOPE} offline_access`;
 /** How scopegate appends the scope to a raw query or form (spaces as %20, the rest percent-encoded). */
 export const appended = (scope) => `&scope=${encodeURIComponent(scope)}`;
+/**
+ * What a reconnect after a first connect with FIRST_CONNECT_SCOPE gets appended: that scope
+ * (learned from the completed flow), and prompt=consent because it holds offline_access.
+ */
+export const RECONNECT_APPENDED = `${appended(FIRST_CONNECT_SCOPE)}&prompt=consent`;
 
 /**
  * The IdP behind scopegate: the IdP's issuer is the gateway's public-base-url.
@@ -87,11 +92,12 @@ export function scenario(name, getSetup, fn, options = {}) {
 }
 
 /**
- * Waits until scopegate has stored what it learned from a first connect: the scope granted at
- * the token endpoint (written after the response, off the request path). A real reconnect
+ * Waits until scopegate has stored what it learned from a first connect: the scope the client
+ * asked for, confirmed by the code exchange of the same flow (written after the token response,
+ * off the request path). A real reconnect
  * comes seconds to days later; the test must not race the store write.
  */
-export async function untilLearned(setup, clientId, scope = SEED_SCOPE) {
+export async function untilLearned(setup, clientId, scope = FIRST_CONNECT_SCOPE) {
   await eventually(async () => (await setup.gw.storedClient(clientId))?.registration?.learned_scope === scope,
     { what: `scopegate learned "${scope}" for the client` });
 }

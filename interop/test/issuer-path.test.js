@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe } from 'node:test';
 import {
+  RECONNECT_APPENDED,
   FIRST_CONNECT_SCOPE, SEED_SCOPE, appended, assertApiTokens, assertSeedFailure, directly, lastAt, scenario, sdkQuery,
   throughGateway, untilLearned,
 } from '../lib/fixture.js';
@@ -47,7 +48,7 @@ describe('issuer with a path, strict IdP, through scopegate', () => {
     host.tokens = undefined;
     const reconnect = await host.connect({});
     await assertApiTokens(s, reconnect, {});
-    assert.equal(lastAt(s.idp, 'authorization'), sdkQuery(reconnect) + appended(SEED_SCOPE));
+    assert.equal(lastAt(s.idp, 'authorization'), sdkQuery(reconnect) + RECONNECT_APPENDED);
     const last = s.idp.requestsTo('authorization').at(-1);
     assert.equal(last.path, `${TENANT}/oauth/authorize`);
     assert.equal(last.host, `127.0.0.1:${s.idp.port}`, 'rewrite-host: the IdP saw its own Host');

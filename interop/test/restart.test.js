@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe } from 'node:test';
 import {
+  RECONNECT_APPENDED,
   FIRST_CONNECT_SCOPE, SEED_SCOPE, appended, assertApiTokens, lastAt, scenario, sdkQuery, throughGateway,
   untilLearned,
 } from '../lib/fixture.js';
@@ -42,7 +43,7 @@ for (const mode of ['lenient', 'strict']) {
       host.tokens = undefined;
       const reconnect = await host.connect({});
       await assertApiTokens(s, reconnect, {});
-      assert.equal(lastAt(s.idp, 'authorization'), sdkQuery(reconnect) + appended(SEED_SCOPE));
+      assert.equal(lastAt(s.idp, 'authorization'), sdkQuery(reconnect) + RECONNECT_APPENDED);
     });
 
     scenario('a refresh token from before the restart still works through the restarted gateway', () => s, async () => {

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe } from 'node:test';
 import {
+  RECONNECT_APPENDED,
   FIRST_CONNECT_SCOPE, SEED_SCOPE, appended, assertApiTokens, assertSeedFailure, directly, lastAt, scenario, sdkQuery, throughGateway,
   untilLearned,
 } from '../lib/fixture.js';
@@ -53,17 +54,15 @@ for (const mode of ['lenient', 'strict']) {
       assert.equal(reconnect.request.authorizationUrl.searchParams.has('scope'), false, 'the SDK sent no scope');
       await assertApiTokens(s, reconnect, {});
       // state, PKCE, resource and every other byte as the SDK sent them; the scope appended.
-      assert.equal(lastAt(s.idp, 'authorization'), sdkQuery(reconnect) + appended(SEED_SCOPE));
+      assert.equal(lastAt(s.idp, 'authorization'), sdkQuery(reconnect) + RECONNECT_APPENDED);
       const stored = await s.gw.storedClient(host.client.client_id);
       assert.equal(stored.registration.client_id, host.client.client_id);
     });
 
-    // Known gap, pinned so that a change shows (see interop/README.md, "Findings"): the
-    // reconnect is granted the API scopes but no refresh token. scopegate appends the scope it
-    // learned last, the one granted at the token endpoint, which the IdP narrowed to the
-    // resource's scopes (offline_access is not one); and an OpenID provider ignores
-    // offline_access without prompt=consent (OIDC Core §11), which a scope-less reconnect lacks.
-    scenario('scenario 2, known gap: the reconnect holds no refresh token (offline_access is not carried)', () => s, async () => {
+    // A reconnect gets what the first connect got, refresh token included: scopegate appends the
+    // scope the client asked for in the flow its code exchange completed (not the narrower
+    // granted one), and adds prompt=consent with offline_access (OIDC Core §11), as the SDK does.
+    scenario('scenario 2: the reconnect holds a refresh token too (offline_access carried, with prompt=consent)', () => s, async () => {
       const host = s.connector();
       await host.discover();
       await host.register();
@@ -71,17 +70,17 @@ for (const mode of ['lenient', 'strict']) {
       await untilLearned(s, host.client.client_id);
       host.tokens = undefined;
       const reconnect = await host.connect({});
-      await assertApiTokens(s, reconnect, { refreshToken: false });
-      assert.equal(new URLSearchParams(lastAt(s.idp, 'authorization')).get('scope'), SEED_SCOPE, 'appended without offline_access');
+      assert.equal(lastAt(s.idp, 'authorization'), sdkQuery(reconnect) + RECONNECT_APPENDED);
+      await assertApiTokens(s, reconnect, { refreshToken: true });
     });
 
-    scenario('scenario 2, known gap: offline_access appended without prompt=consent is ignored by the IdP', () => s, async () => {
+    scenario('scenario 2: a client registered with offline_access gets a refresh token on a scope-less connect', () => s, async () => {
       const host = s.connector();
       await host.discover();
       await host.register({ scope: FIRST_CONNECT_SCOPE }); // the `registered` source then carries offline_access
       const reconnect = await host.connect({});
-      assert.equal(lastAt(s.idp, 'authorization'), sdkQuery(reconnect) + appended(FIRST_CONNECT_SCOPE));
-      await assertApiTokens(s, reconnect, { refreshToken: false });
+      assert.equal(lastAt(s.idp, 'authorization'), sdkQuery(reconnect) + RECONNECT_APPENDED);
+      await assertApiTokens(s, reconnect, { refreshToken: true });
     });
 
     scenario('scenario 3: abandoned consent, then connect with scope: untouched, and it works', () => s, async () => {

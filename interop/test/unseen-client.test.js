@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe } from 'node:test';
 import { Connector } from '../lib/client.js';
 import {
+  RECONNECT_APPENDED,
   FIRST_CONNECT_SCOPE, SEED_SCOPE, appended, assertApiTokens, assertSeedFailure, lastAt, scenario, sdkQuery,
   throughGateway, untilLearned,
 } from '../lib/fixture.js';
@@ -53,7 +54,7 @@ for (const mode of ['lenient', 'strict']) {
       host.tokens = undefined;
       const reconnect = await host.connect({});
       await assertApiTokens(s, reconnect, {});
-      assert.equal(lastAt(s.idp, 'authorization'), sdkQuery(reconnect) + appended(SEED_SCOPE));
+      assert.equal(lastAt(s.idp, 'authorization'), sdkQuery(reconnect) + RECONNECT_APPENDED);
     });
   });
 

@@ -215,7 +215,7 @@ public final class OAuthRouter implements RequestRouter {
             return new Plan.Respond(o.reply());
         }
         if (o.scope() != null) {
-            request.setUri(path + "?" + params.withScope(o.scope()));
+            request.setUri(path + "?" + withScope(params, o.scope()));
         }
         return new Plan.Forward(o.tap());
     }
@@ -235,11 +235,38 @@ public final class OAuthRouter implements RequestRouter {
                     return new BodyRewriter.Result.Reply(o.reply());
                 }
                 if (o.scope() != null) {
-                    return new BodyRewriter.Result.Replace(params.withScope(o.scope()).getBytes(StandardCharsets.ISO_8859_1));
+                    return new BodyRewriter.Result.Replace(withScope(params, o.scope()).getBytes(StandardCharsets.ISO_8859_1));
                 }
                 return BodyRewriter.UNCHANGED;
             });
         };
+    }
+
+    /**
+     * The raw parameters with the scope added. When the added scope asks for
+     * {@code offline_access} and the request has no {@code prompt}, {@code prompt=consent} is
+     * appended too: OpenID Connect Core §11 has the server ignore {@code offline_access} without
+     * it, and clients that send the scope themselves add it (the MCP SDK does), so a reconnect
+     * without scope gets the refresh token the first connect got.
+     */
+    static String withScope(Params params, String scope) {
+        String raw = params.withScope(scope);
+        if (params.count(OAuthParams.PROMPT) == 0 && hasToken(scope, "offline_access")) {
+            raw = raw + "&prompt=consent";
+        }
+        return raw;
+    }
+
+    private static boolean hasToken(String scope, String token) {
+        int i = 0;
+        while ((i = scope.indexOf(token, i)) >= 0) {
+            int end = i + token.length();
+            if ((i == 0 || scope.charAt(i - 1) == ' ') && (end == scope.length() || scope.charAt(end) == ' ')) {
+                return true;
+            }
+            i = end;
+        }
+        return false;
     }
 
     private static AuthorizationRequest toRequest(Params p, boolean isGet) {
@@ -468,7 +495,9 @@ public final class OAuthRouter implements RequestRouter {
                 ScopegateConfig.Learn learn = config.get().scope().learn();
                 String requested = learn.authorize() ? pending.confirm(clientId[0], verifier[0]) : null;
                 String granted = learn.token() ? RegistrationDocuments.grantedScope(ByteBufUtil.getBytes(body)) : null;
-                String scope = granted != null && !granted.isBlank() ? granted : requested;
+                // What the client asked for is what a reconnect should ask for again: the granted
+                // scope may be narrowed (to a resource's scopes, say) and lose offline_access.
+                String scope = requested != null ? requested : granted;
                 if (scope != null && !scope.isBlank()) {
                     registrations.learn(clientId[0], scope, clock.instant()).whenComplete((v, e) -> {
                         if (e == null) {
