@@ -148,6 +148,18 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+        // Netty 4.2's FlowControlHandler counts a read as satisfied when a socket read completes
+        // without producing a message (a partial head or chunk), and forwards the completion only
+        // then: the read we asked for is forgotten, so ask again (netty/netty#17050).
+        if (readPending) {
+            readPending = false;
+            readNext();
+        }
+        super.channelReadComplete(ctx);
+    }
+
+    @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
         if (current != null && ctx.channel().isWritable()) {
             current.onClientWritable();
