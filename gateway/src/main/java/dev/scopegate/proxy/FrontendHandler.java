@@ -534,6 +534,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 conn.writeAndFlush(request).addListener(writeListener);
                 readNext();
             }
+            // AUTO_READ is off upstream: without this a fresh connection never reads its response
+            // (a pooled one already has the idle read pending; asking twice is harmless).
+            conn.read();
         }
 
         /** Turns the client's request head into the upstream's, in place. */
@@ -614,6 +617,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             }
             state = State.RELAYING;
             writeResponseHead(response);
+            // The head may arrive alone (an event stream, a slow body): show it to the client now
+            // and ask for the body, which no relayed content would otherwise ask for.
+            ctx.flush();
+            if (ctx.channel().isWritable()) {
+                upstream.read();
+            }
         }
 
         @Override
