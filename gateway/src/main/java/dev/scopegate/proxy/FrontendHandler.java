@@ -310,6 +310,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         private final boolean clientKeepAlive;
         private final boolean requestChunked;
         private final boolean requestHasBody;
+        /** Kept apart: {@link #prepareHead} rewrites the request's version to HTTP/1.1 in place. */
+        private final boolean http10Client;
         private final long startNanos = System.nanoTime();
         private final int methodIndex;
 
@@ -348,6 +350,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             this.clientKeepAlive = clientKeepAlive;
             this.requestChunked = HttpUtil.isTransferEncodingChunked(request);
             this.requestHasBody = requestChunked || HttpUtil.getContentLength(request, 0L) > 0;
+            this.http10Client = request.protocolVersion().equals(HttpVersion.HTTP_1_0);
             this.methodIndex = ProxyMetrics.methodIndex(request.method().name());
         }
 
@@ -713,7 +716,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
             } else if (!bodyless && !h.contains(HttpHeaderNames.CONTENT_LENGTH)) {
                 // close-delimited upstream body: chunk it for HTTP/1.1 clients, else close after it
-                if (request.protocolVersion().equals(HttpVersion.HTTP_1_0) || !clientKeepAlive) {
+                if (isHttp10Client() || !clientKeepAlive) {
                     closeClientAfter = true;
                 } else {
                     h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
@@ -739,7 +742,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
 
         private boolean isHttp10Client() {
-            return request.protocolVersion().equals(HttpVersion.HTTP_1_0);
+            return http10Client;
         }
 
         private void releaseUpstream(boolean reusable) {
