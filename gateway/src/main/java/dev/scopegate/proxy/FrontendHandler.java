@@ -466,6 +466,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         private void runRewriter() {
             state = State.PLANNING;
             CompositeByteBuf body = bodyBuffer;
+            // From here the callback below owns the body and releases it exactly once: the exchange
+            // may end meanwhile (client gone) or inside it (Reply), and must not release it too.
+            bodyBuffer = null;
             rewriter.onBody(request, body).whenComplete((result, error) -> ctx.executor().execute(() -> {
                 try {
                     if (state != State.PLANNING) {
@@ -488,9 +491,6 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                         connect();
                     }
                 } finally {
-                    if (bodyBuffer == body) {
-                        bodyBuffer = null;
-                    }
                     body.release();
                 }
             }));
