@@ -722,6 +722,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                     h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
                 }
             }
+            if (requestHasBody && !requestComplete) {
+                closeClientAfter = true; // answered before the body ended: its rest will not be read
+            }
             if (!clientKeepAlive || closeClientAfter || shared.lifecycle().draining()) {
                 closeClientAfter = true;
                 h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
