@@ -40,7 +40,8 @@ final class GatewayFixture implements AutoCloseable {
     private final LogWatch logWatch = LogWatch.attach();
     private boolean closed;
 
-    private GatewayFixture(ProxySettings settings, RequestRouter router) throws InterruptedException {
+    private GatewayFixture(ProxySettings settings, RequestRouter router, Duration clientIdleTimeout)
+            throws InterruptedException {
         transport = Transport.create(2, true);
         blocking = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "test-resolver");
@@ -51,7 +52,7 @@ final class GatewayFixture implements AutoCloseable {
                 new UpstreamClient.Settings(Duration.ofSeconds(2), 64, 2, Duration.ofSeconds(60), 65536));
         String[] labels = Arrays.stream(RouteKind.values()).map(RouteKind::label).toArray(String[]::new);
         metrics = new ProxyMetrics(registry, labels);
-        server = new ProxyServer(transport, new ProxyServer.Listener("127.0.0.1", 0, null, 8192, 16384, Duration.ofSeconds(75)),
+        server = new ProxyServer(transport, new ProxyServer.Listener("127.0.0.1", 0, null, 8192, 16384, clientIdleTimeout),
                 () -> settings, upstreamClient, router, metrics, new AccessLog(), lifecycle).start();
     }
 
@@ -61,11 +62,18 @@ final class GatewayFixture implements AutoCloseable {
     }
 
     static GatewayFixture start(ProxySettings settings) throws InterruptedException {
-        return new GatewayFixture(settings, RequestRouter.PASS_THROUGH);
+        return new GatewayFixture(settings, RequestRouter.PASS_THROUGH, Duration.ofSeconds(75));
+    }
+
+    static GatewayFixture startWithClientIdleTimeout(int upstreamPort, Duration clientIdleTimeout)
+            throws InterruptedException {
+        return new GatewayFixture(settings(upstreamPort, DEFAULT_RESPONSE_TIMEOUT_MILLIS, false, List.of()),
+                RequestRouter.PASS_THROUGH, clientIdleTimeout);
     }
 
     static GatewayFixture start(int upstreamPort, RequestRouter router) throws InterruptedException {
-        return new GatewayFixture(settings(upstreamPort, DEFAULT_RESPONSE_TIMEOUT_MILLIS, false, List.of()), router);
+        return new GatewayFixture(settings(upstreamPort, DEFAULT_RESPONSE_TIMEOUT_MILLIS, false, List.of()), router,
+                Duration.ofSeconds(75));
     }
 
     static ProxySettings settings(int upstreamPort, long responseTimeoutMillis, boolean rewriteHost,

@@ -155,6 +155,22 @@ class MessageFramingTest {
     }
 
     @Test
+    void informationalResponsesFromTheUpstreamAreSkipped() throws Exception {
+        try (RawConnection c = gateway.connect()) {
+            c.send("GET /early-hints HTTP/1.1\r\nHost: client.example\r\n\r\n");
+            RawConnection.Response r = c.read();
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.bodyText()).isEqualTo("hinted");
+            c.send("HEAD /early-hints HTTP/1.1\r\nHost: client.example\r\n\r\n");
+            r = c.read(true);
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.head().contentLength()).isEqualTo(6);
+            c.send("GET /echo/next HTTP/1.1\r\nHost: client.example\r\n\r\n");
+            assertThat(c.read().header("X-Echo-Uri")).isEqualTo("/echo/next");
+        }
+    }
+
+    @Test
     void headResponseHasNoBody() throws Exception {
         try (RawConnection c = gateway.connect()) {
             c.send("HEAD /large?n=5000 HTTP/1.1\r\nHost: client.example\r\n\r\n");

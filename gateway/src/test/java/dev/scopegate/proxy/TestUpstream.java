@@ -70,6 +70,8 @@ import java.util.zip.CRC32;
  *   <li>{@code /reset-mid[?chunked]}: sends a head announcing 1,000,000 bytes (or a chunked body)
  *       and some of them, then resets once {@link #openGate()} is called;</li>
  *   <li>{@code /garbage}: answers bytes that are not HTTP, then closes;</li>
+ *   <li>{@code /early}: answers 413 as soon as the head arrives, then reads and drops the body;</li>
+ *   <li>{@code /early-hints}: a {@code 103 Early Hints} before a 200 {@code hinted};</li>
  *   <li>{@code /slow?ms=N}: echoes after N milliseconds;</li>
  *   <li>{@code /gated}: echoes once {@link #openGate()} is called;</li>
  *   <li>{@code /status?code=N}: answers status N (no body for 204 and 304).</li>
@@ -195,6 +197,7 @@ final class TestUpstream implements AutoCloseable {
     private final class OriginHandler extends ChannelInboundHandlerAdapter {
         private HttpRequest request;
         private int served;
+        private boolean answeredEarly;
         private ByteArrayOutputStream body;
         private long bodyBytes;
         private final CRC32 crc = new CRC32();
@@ -217,6 +220,14 @@ final class TestUpstream implements AutoCloseable {
                     }
                     served++;
                     request = r;
+                    answeredEarly = false;
+                    if (new QueryStringDecoder(r.uri()).path().equals("/early")) {
+                        // answer before reading the body (which is then read and dropped)
+                        answeredEarly = true;
+                        FullHttpResponse early = full(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
+                                "early".getBytes(StandardCharsets.US_ASCII));
+                        ctx.writeAndFlush(early);
+                    }
                     if (r.uri().startsWith("/count?paused")) {
                         // stop reading the body until the test opens the gate
                         ctx.channel().config().setAutoRead(false);
@@ -247,7 +258,9 @@ final class TestUpstream implements AutoCloseable {
                         request = null;
                         received.add(new Received(req.method().name(), req.uri(), req.protocolVersion().text(),
                                 headers(req.headers().iteratorAsString()), bytes, bodyBytes, trailers));
-                        respond(ctx, req, bytes);
+                        if (!answeredEarly) {
+                            respond(ctx, req, bytes);
+                        }
                     }
                 }
             } catch (java.io.IOException e) {
@@ -336,6 +349,13 @@ final class TestUpstream implements AutoCloseable {
                     }
                     ctx.pipeline().firstContext().writeAndFlush(buf);
                     gate.thenRun(() -> ctx.executor().execute(() -> reset(ctx)));
+                }
+                case "/early-hints" -> {
+                    ByteBuf hints = Unpooled.copiedBuffer("HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n",
+                            StandardCharsets.ISO_8859_1);
+                    ctx.pipeline().firstContext().writeAndFlush(hints);
+                    // for HEAD the encoder sends the head only
+                    finish(ctx, req, ctx.writeAndFlush(full(HttpResponseStatus.OK, "hinted".getBytes(StandardCharsets.US_ASCII))));
                 }
                 case "/garbage" -> raw(ctx, "garbage garbage garbage\r\n\r\n").addListener(ChannelFutureListener.CLOSE);
                 case "/slow" -> {
