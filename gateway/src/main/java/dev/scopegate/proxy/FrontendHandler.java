@@ -192,6 +192,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
         HttpHeaders headers = request.headers();
         HttpVersion version = request.protocolVersion();
+        if (version.majorVersion() != 1) { // e.g. "HTTP/2.0" in an HTTP/1 request line: not forwarded as 1.1
+            refuse(HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED, "HTTP Version Not Supported", "version " + version, "version");
+            return;
+        }
         int hosts = headers.getAll(HttpHeaderNames.HOST).size();
         if (hosts > 1 || (hosts == 0 && version.minorVersion() >= 1 && version.majorVersion() == 1)) {
             refuse(HttpResponseStatus.BAD_REQUEST, "Bad Request: exactly one Host header is required", "host header count " + hosts, "host");
