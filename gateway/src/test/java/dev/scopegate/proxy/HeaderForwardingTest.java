@@ -113,6 +113,30 @@ class HeaderForwardingTest {
     }
 
     @Test
+    void trustedProxyHeadersAreExtendedAndPublicValuesUsedOtherwise() throws Exception {
+        ProxySettings trusting = new ProxySettings(GatewayFixture.target("/", upstream.port(), false, false), List.of(),
+                GatewayFixture.DEFAULT_RESPONSE_TIMEOUT_MILLIS, List.of(dev.scopegate.config.Cidr.parse("127.0.0.0/8")),
+                "https", "public.example", false, true);
+        try (GatewayFixture g = GatewayFixture.start(trusting); RawConnection c = g.connect()) {
+            c.send("GET /echo/1 HTTP/1.1\r\nHost: internal:8080\r\n"
+                    + "X-Forwarded-For: 203.0.113.9\r\nX-Forwarded-For: 198.51.100.7\r\n"
+                    + "X-Forwarded-Proto: http\r\nX-Forwarded-Host: lb.example\r\n\r\n");
+            assertThat(c.read().status()).isEqualTo(200);
+            c.send("GET /echo/2 HTTP/1.1\r\nHost: internal:8080\r\n\r\n");
+            assertThat(c.read().status()).isEqualTo(200);
+        }
+        TestUpstream.Received relayed = upstream.takeReceived();
+        assertThat(relayed.all("X-Forwarded-For")).containsExactly("203.0.113.9, 198.51.100.7, 127.0.0.1");
+        assertThat(relayed.all("X-Forwarded-Proto")).containsExactly("http");
+        assertThat(relayed.all("X-Forwarded-Host")).containsExactly("lb.example");
+        TestUpstream.Received direct = upstream.takeReceived();
+        assertThat(direct.all("X-Forwarded-For")).containsExactly("127.0.0.1");
+        assertThat(direct.all("X-Forwarded-Proto")).containsExactly("https");
+        assertThat(direct.all("X-Forwarded-Host")).containsExactly("public.example");
+        assertThat(direct.all("Host")).containsExactly("internal:8080");
+    }
+
+    @Test
     void hostIsRewrittenWhenTheTargetSaysSo() throws Exception {
         try (GatewayFixture rewriting = GatewayFixture.start(GatewayFixture.settings(upstream.port(),
                 GatewayFixture.DEFAULT_RESPONSE_TIMEOUT_MILLIS, true, List.of()));

@@ -73,6 +73,32 @@ class RefusalTest {
                         "GET /echo HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n\r\n"),
                 Arguments.of("space before the colon", 400,
                         "GET /echo HTTP/1.1\r\nHost: client.example\r\nX-A : b\r\n\r\n"),
+                Arguments.of("two Transfer-Encoding headers", 400,
+                        "POST /echo HTTP/1.1\r\nHost: client.example\r\nTransfer-Encoding: chunked\r\n"
+                                + "Transfer-Encoding: identity\r\n\r\n5\r\nhello\r\n0\r\n\r\n"),
+                Arguments.of("chunked applied twice", 400,
+                        "POST /echo HTTP/1.1\r\nHost: client.example\r\nTransfer-Encoding: chunked, chunked\r\n\r\n"
+                                + "5\r\nhello\r\n0\r\n\r\n"),
+                Arguments.of("xchunked", 400,
+                        "POST /echo HTTP/1.1\r\nHost: client.example\r\nTransfer-Encoding: xchunked\r\n\r\n"
+                                + "5\r\nhello\r\n0\r\n\r\n"),
+                Arguments.of("signed Content-Length", 400,
+                        "POST /echo HTTP/1.1\r\nHost: client.example\r\nContent-Length: +5\r\n\r\nhello"),
+                Arguments.of("hex Content-Length", 400,
+                        "POST /echo HTTP/1.1\r\nHost: client.example\r\nContent-Length: 0x5\r\n\r\nhello"),
+                Arguments.of("negative Content-Length", 400,
+                        "POST /echo HTTP/1.1\r\nHost: client.example\r\nContent-Length: -1\r\n\r\nhello"),
+                Arguments.of("chunk size overflow", 400,
+                        "POST /echo HTTP/1.1\r\nHost: client.example\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                + "fffffffffffffffff1\r\nhello\r\n0\r\n\r\n"),
+                Arguments.of("chunk data longer than its size", 400,
+                        "POST /echo HTTP/1.1\r\nHost: client.example\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                + "3\r\nhello\r\n0\r\n\r\n"),
+                Arguments.of("NUL in a header value", 400,
+                        "GET /echo HTTP/1.1\r\nHost: client.example\r\nX-A: a\u0000b\r\n\r\n"),
+                Arguments.of("HTTP/2 preface", 505, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),
+                Arguments.of("HTTP/2.0 request line", 505, "GET /echo HTTP/2.0\r\nHost: client.example\r\n\r\n"),
+                Arguments.of("HTTP/3.0 request line", 505, "GET /echo HTTP/3.0\r\nHost: client.example\r\n\r\n"),
                 Arguments.of("CONNECT", 405, "CONNECT client.example:443 HTTP/1.1\r\nHost: client.example:443\r\n\r\n"));
     }
 
@@ -103,6 +129,17 @@ class RefusalTest {
         }
         upstream.takeReceived();
         assertFreshConnectionWorks();
+    }
+
+    @Test
+    void higherMinorVersionIsHandledAsHttp11() throws Exception {
+        try (RawConnection c = gateway.connect()) {
+            c.send("GET /echo/minor HTTP/1.7\r\nHost: client.example\r\n\r\n");
+            RawConnection.Response r = c.read();
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.head().statusLine()).startsWith("HTTP/1.1 ");
+        }
+        assertThat(upstream.takeReceived().version()).isEqualTo("HTTP/1.1");
     }
 
     private static void assertFreshConnectionWorks() throws Exception {
