@@ -11,6 +11,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.handler.ssl.SslContext;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -40,40 +41,85 @@ final class GatewayFixture implements AutoCloseable {
     private final LogWatch logWatch = LogWatch.attach();
     private boolean closed;
 
-    private GatewayFixture(ProxySettings settings, RequestRouter router, Duration clientIdleTimeout)
-            throws InterruptedException {
+    /** How to build a gateway; defaults: pass-through router, 75 s client idle timeout, plain TCP. */
+    static final class Builder {
+        private ProxySettings settings;
+        private RequestRouter router = RequestRouter.PASS_THROUGH;
+        private Duration clientIdleTimeout = Duration.ofSeconds(75);
+        private SslContext listenerTls;
+        private SslContext upstreamTls;
+
+        private Builder(ProxySettings settings) {
+            this.settings = settings;
+        }
+
+        Builder router(RequestRouter r) {
+            router = r;
+            return this;
+        }
+
+        Builder clientIdleTimeout(Duration d) {
+            clientIdleTimeout = d;
+            return this;
+        }
+
+        /** Clients connect with TLS ({@code settings.tlsListener} should say so too). */
+        Builder listenerTls(SslContext server) {
+            listenerTls = server;
+            return this;
+        }
+
+        /** The context upstream TLS connections use (instead of the JDK's default trust). */
+        Builder upstreamTls(SslContext client) {
+            upstreamTls = client;
+            return this;
+        }
+
+        GatewayFixture start() throws InterruptedException {
+            return new GatewayFixture(this);
+        }
+    }
+
+    static Builder builder(ProxySettings settings) {
+        return new Builder(settings);
+    }
+
+    static Builder builder(int upstreamPort) {
+        return new Builder(settings(upstreamPort, DEFAULT_RESPONSE_TIMEOUT_MILLIS, false, List.of()));
+    }
+
+    private GatewayFixture(Builder b) throws InterruptedException {
         transport = Transport.create(2, true);
         blocking = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "test-resolver");
             t.setDaemon(true);
             return t;
         });
-        upstreamClient = new UpstreamClient(transport.channelType(), new OffLoopResolverGroup(blocking),
-                new UpstreamClient.Settings(Duration.ofSeconds(2), 64, 2, Duration.ofSeconds(60), 65536));
+        UpstreamClient.Settings clientSettings = new UpstreamClient.Settings(Duration.ofSeconds(2), 64, 2,
+                Duration.ofSeconds(60), 65536);
+        OffLoopResolverGroup resolver = new OffLoopResolverGroup(blocking);
+        upstreamClient = b.upstreamTls == null
+                ? new UpstreamClient(transport.channelType(), resolver, clientSettings)
+                : new UpstreamClient(transport.channelType(), resolver, clientSettings, b.upstreamTls);
         String[] labels = Arrays.stream(RouteKind.values()).map(RouteKind::label).toArray(String[]::new);
         metrics = new ProxyMetrics(registry, labels);
-        server = new ProxyServer(transport, new ProxyServer.Listener("127.0.0.1", 0, null, 8192, 16384, clientIdleTimeout),
-                () -> settings, upstreamClient, router, metrics, new AccessLog(), lifecycle).start();
+        ProxySettings settings = b.settings;
+        server = new ProxyServer(transport,
+                new ProxyServer.Listener("127.0.0.1", 0, b.listenerTls, 8192, 16384, b.clientIdleTimeout),
+                () -> settings, upstreamClient, b.router, metrics, new AccessLog(), lifecycle).start();
     }
 
     /** A gateway whose IdP target is {@code upstreamPort} (Host kept, 5 s response timeout). */
     static GatewayFixture start(int upstreamPort) throws InterruptedException {
-        return start(settings(upstreamPort, DEFAULT_RESPONSE_TIMEOUT_MILLIS, false, List.of()));
+        return builder(upstreamPort).start();
     }
 
     static GatewayFixture start(ProxySettings settings) throws InterruptedException {
-        return new GatewayFixture(settings, RequestRouter.PASS_THROUGH, Duration.ofSeconds(75));
-    }
-
-    static GatewayFixture startWithClientIdleTimeout(int upstreamPort, Duration clientIdleTimeout)
-            throws InterruptedException {
-        return new GatewayFixture(settings(upstreamPort, DEFAULT_RESPONSE_TIMEOUT_MILLIS, false, List.of()),
-                RequestRouter.PASS_THROUGH, clientIdleTimeout);
+        return builder(settings).start();
     }
 
     static GatewayFixture start(int upstreamPort, RequestRouter router) throws InterruptedException {
-        return new GatewayFixture(settings(upstreamPort, DEFAULT_RESPONSE_TIMEOUT_MILLIS, false, List.of()), router,
-                Duration.ofSeconds(75));
+        return builder(upstreamPort).router(router).start();
     }
 
     static ProxySettings settings(int upstreamPort, long responseTimeoutMillis, boolean rewriteHost,

@@ -119,6 +119,18 @@ class PassThroughTest {
         assertThat(upstream.takeReceived().version()).isEqualTo("HTTP/1.1");
     }
 
+    @Test
+    void upstreamNamedByHostNameIsResolved() throws Exception {
+        ProxySettings byName = new ProxySettings(new ProxySettings.Target("/",
+                new dev.scopegate.proxy.upstream.Origin(false, "localhost", upstream.port()), true, false), List.of(),
+                GatewayFixture.DEFAULT_RESPONSE_TIMEOUT_MILLIS, List.of(), null, null, false, true);
+        try (GatewayFixture named = GatewayFixture.start(byName); RawConnection c = named.connect()) {
+            c.send("GET /echo/named HTTP/1.1\r\nHost: client.example\r\n\r\n");
+            assertThat(c.read().status()).isEqualTo(200);
+        }
+        assertThat(upstream.takeReceived().first("Host")).isEqualTo("localhost:" + upstream.port());
+    }
+
     static byte[] binaryBody(int size) {
         byte[] body = new byte[size];
         new Random(size).nextBytes(body);

@@ -81,6 +81,18 @@ final class RawConnection implements AutoCloseable {
         this.out = socket.getOutputStream();
     }
 
+    /** A TLS connection trusting what {@code tls} trusts (the handshake is done when this returns). */
+    static RawConnection openTls(int port, javax.net.ssl.SSLContext tls) throws IOException {
+        Socket plain = new Socket();
+        plain.connect(new InetSocketAddress("127.0.0.1", port), 2000);
+        javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) tls.getSocketFactory()
+                .createSocket(plain, "localhost", port, true);
+        s.setSoTimeout(5000);
+        s.setTcpNoDelay(true);
+        s.startHandshake();
+        return new RawConnection(s);
+    }
+
     static RawConnection open(int port) throws IOException {
         Socket s = new Socket();
         s.connect(new InetSocketAddress("127.0.0.1", port), 2000);

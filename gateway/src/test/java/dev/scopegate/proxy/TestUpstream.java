@@ -108,6 +108,9 @@ final class TestUpstream implements AutoCloseable {
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final ChannelGroup channels = new DefaultChannelGroup("test-upstream", GlobalEventExecutor.INSTANCE);
     private final AtomicInteger accepted = new AtomicInteger();
+    private final AtomicInteger requestHeads = new AtomicInteger();
+    private final AtomicInteger cutRequests = new AtomicInteger();
+    private final AtomicInteger cutResponses = new AtomicInteger();
     private final java.util.concurrent.atomic.AtomicLong largeBytesWritten = new java.util.concurrent.atomic.AtomicLong();
     private final BlockingQueue<Received> received = new LinkedBlockingQueue<>();
     private final CompletableFuture<Void> gate = new CompletableFuture<>();
@@ -115,7 +118,7 @@ final class TestUpstream implements AutoCloseable {
     private volatile boolean oneRequestPerConnection;
     private final Channel server;
 
-    private TestUpstream() throws InterruptedException {
+    private TestUpstream(io.netty.handler.ssl.SslContext tls) throws InterruptedException {
         server = new ServerBootstrap()
                 .group(group)
                 .channel(NioServerSocketChannel.class)
@@ -125,6 +128,9 @@ final class TestUpstream implements AutoCloseable {
                     protected void initChannel(SocketChannel ch) {
                         accepted.incrementAndGet();
                         channels.add(ch);
+                        if (tls != null) {
+                            ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
+                        }
                         ch.pipeline().addLast("codec", new HttpServerCodec(new HttpDecoderConfig()
                                 .setMaxInitialLineLength(16384).setMaxHeaderSize(65536).setMaxChunkSize(65536)));
                         ch.pipeline().addLast("origin", new OriginHandler());
@@ -134,7 +140,12 @@ final class TestUpstream implements AutoCloseable {
     }
 
     static TestUpstream start() throws InterruptedException {
-        return new TestUpstream();
+        return new TestUpstream(null);
+    }
+
+    /** An upstream speaking HTTPS with {@code tls}. */
+    static TestUpstream startTls(io.netty.handler.ssl.SslContext tls) throws InterruptedException {
+        return new TestUpstream(tls);
     }
 
     int port() {
@@ -181,6 +192,21 @@ final class TestUpstream implements AutoCloseable {
         return largeBytesWritten.get();
     }
 
+    /** Request heads received so far (complete or not). */
+    int requestHeads() {
+        return requestHeads.get();
+    }
+
+    /** Connections that closed while a request body was still arriving. */
+    int cutRequests() {
+        return cutRequests.get();
+    }
+
+    /** Connections that closed while {@code /large} was still sending. */
+    int cutResponses() {
+        return cutResponses.get();
+    }
+
     /** Requests received and not yet taken. */
     int pendingReceived() {
         return received.size();
@@ -219,6 +245,7 @@ final class TestUpstream implements AutoCloseable {
                         return;
                     }
                     served++;
+                    requestHeads.incrementAndGet();
                     request = r;
                     answeredEarly = false;
                     if (new QueryStringDecoder(r.uri()).path().equals("/early")) {
@@ -347,13 +374,13 @@ final class TestUpstream implements AutoCloseable {
                     if (chunked) {
                         buf.writeCharSequence("\r\n", StandardCharsets.US_ASCII);
                     }
-                    ctx.pipeline().firstContext().writeAndFlush(buf);
+                    rawContext(ctx).writeAndFlush(buf);
                     gate.thenRun(() -> ctx.executor().execute(() -> reset(ctx)));
                 }
                 case "/early-hints" -> {
                     ByteBuf hints = Unpooled.copiedBuffer("HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n",
                             StandardCharsets.ISO_8859_1);
-                    ctx.pipeline().firstContext().writeAndFlush(hints);
+                    rawContext(ctx).writeAndFlush(hints);
                     // for HEAD the encoder sends the head only
                     finish(ctx, req, ctx.writeAndFlush(full(HttpResponseStatus.OK, "hinted".getBytes(StandardCharsets.US_ASCII))));
                 }
@@ -402,9 +429,13 @@ final class TestUpstream implements AutoCloseable {
             return new DefaultHttpContent(Unpooled.copiedBuffer(text, StandardCharsets.UTF_8));
         }
 
-        /** Bytes straight to the socket, past the HTTP encoder. */
+        /** Bytes straight to the connection (TLS still applies), past the HTTP encoder. */
         private io.netty.channel.ChannelFuture raw(ChannelHandlerContext ctx, String text) {
-            return ctx.pipeline().firstContext().writeAndFlush(Unpooled.copiedBuffer(text, StandardCharsets.ISO_8859_1));
+            return rawContext(ctx).writeAndFlush(Unpooled.copiedBuffer(text, StandardCharsets.ISO_8859_1));
+        }
+
+        private ChannelHandlerContext rawContext(ChannelHandlerContext ctx) {
+            return ctx.pipeline().context("codec");
         }
 
         private void reset(ChannelHandlerContext ctx) {
@@ -445,6 +476,12 @@ final class TestUpstream implements AutoCloseable {
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
+            if (request != null) {
+                cutRequests.incrementAndGet();
+            }
+            if (streaming) {
+                cutResponses.incrementAndGet();
+            }
             streaming = false;
             ctx.fireChannelInactive();
         }
