@@ -48,7 +48,7 @@ import java.util.function.Supplier;
 
 /**
  * The client side of the proxy: one instance per client connection, last in its pipeline
- * (after the HTTP codec, {@code 100-continue} handling and a {@code FlowControlHandler}).
+ * (after the HTTP codec, a {@code FlowControlHandler} and {@code 100-continue} handling).
  *
  * <p>Exchanges run one at a time: {@code AUTO_READ} is off and the next message is asked for
  * only when the current step is done, so pipelined requests are answered in order and a body

@@ -26,8 +26,10 @@ import java.util.concurrent.TimeUnit;
  * gracefully (stop accepting, let in-flight exchanges finish up to a bound, then close).
  *
  * <p>Client pipeline: {@code tls} (optional) → {@code idle} → {@code http} ({@link ServerHttpCodec})
- * → {@code expect-continue} → {@code flow} ({@link FlowControlHandler}: one message per read) →
- * {@code frontend} ({@link FrontendHandler}).
+ * → {@code flow} ({@link FlowControlHandler}: one message per read) → {@code expect-continue} →
+ * {@code frontend} ({@link FrontendHandler}). {@code expect-continue} sits behind {@code flow} so
+ * that a pipelined request's {@code 100 Continue} is sent when its turn comes, not in the middle
+ * of the response before it.
  */
 public final class ProxyServer implements AutoCloseable {
 
@@ -89,11 +91,11 @@ public final class ProxyServer implements AutoCloseable {
 
     private void addHttp1Handlers(ChannelPipeline p) {
         p.addLast("http", new ServerHttpCodec(listener.maxInitialLineBytes(), listener.maxHeaderBytes(), 65536));
-        p.addLast("expect-continue", new HttpServerExpectContinueHandler());
     }
 
     private void addProxyHandlers(ChannelPipeline p) {
         p.addLast("flow", new FlowControlHandler());
+        p.addLast("expect-continue", new HttpServerExpectContinueHandler());
         p.addLast("frontend", new FrontendHandler(shared));
     }
 
