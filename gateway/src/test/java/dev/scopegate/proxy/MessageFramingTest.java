@@ -171,6 +171,24 @@ class MessageFramingTest {
     }
 
     @Test
+    void pipelinedExpectContinueWaitsForTheResponseBeforeIt() throws Exception {
+        int n = 4 << 20;
+        try (RawConnection c = gateway.connect()) {
+            c.send("GET /large?n=" + n + " HTTP/1.1\r\nHost: client.example\r\n\r\n"
+                    + "PUT /echo HTTP/1.1\r\nHost: client.example\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+            RawConnection.Response first = c.read();
+            assertThat(first.status()).isEqualTo(200);
+            assertThat(first.body()).hasSize(n);
+            assertThat(BodyPattern.matches(0, first.body(), 0, n)).isTrue();
+            assertThat(c.read().status()).isEqualTo(100);
+            c.send("hello");
+            RawConnection.Response second = c.read();
+            assertThat(second.status()).isEqualTo(200);
+            assertThat(second.bodyText()).isEqualTo("hello");
+        }
+    }
+
+    @Test
     void headResponseHasNoBody() throws Exception {
         try (RawConnection c = gateway.connect()) {
             c.send("HEAD /large?n=5000 HTTP/1.1\r\nHost: client.example\r\n\r\n");
