@@ -2,6 +2,9 @@ package dev.scopegate.proxy;
 
 import io.netty.buffer.ByteBuf;
 
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.zip.CRC32;
@@ -51,6 +54,16 @@ final class BodyPattern {
         }
     }
 
+    /**
+     * The body bytes starting at {@code position}, at most {@code maxLen} of them (and at most one
+     * period), as a read-only view of the shared table: no allocation, no copy.
+     */
+    static ByteBuf slice(long position, int maxLen) {
+        int start = (int) (position % PERIOD);
+        int n = Math.min(maxLen, PERIOD);
+        return io.netty.buffer.Unpooled.wrappedBuffer(TABLE, start, n).asReadOnly();
+    }
+
     /** True when {@code src[off, off+len)} equals the body bytes starting at {@code position}. */
     static boolean matches(long position, byte[] src, int off, int len) {
         while (len > 0) {
@@ -64,6 +77,34 @@ final class BodyPattern {
             len -= n;
         }
         return true;
+    }
+
+    /**
+     * Writes the first {@code length} body bytes to {@code out} (as HTTP chunks when asked, ending
+     * with the last chunk) and returns their CRC-32.
+     */
+    static long write(OutputStream out, long length, boolean chunked) throws IOException {
+        byte[] block = new byte[256 << 10];
+        CRC32 crc = new CRC32();
+        long written = 0;
+        while (written < length) {
+            int n = (int) Math.min(block.length, length - written);
+            fill(written, block, 0, n);
+            crc.update(block, 0, n);
+            if (chunked) {
+                out.write((Integer.toHexString(n) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            }
+            out.write(block, 0, n);
+            if (chunked) {
+                out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+            }
+            written += n;
+        }
+        if (chunked) {
+            out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        }
+        out.flush();
+        return crc.getValue();
     }
 
     /** CRC-32 of the first {@code length} body bytes. */

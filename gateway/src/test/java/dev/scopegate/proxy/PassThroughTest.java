@@ -120,6 +120,21 @@ class PassThroughTest {
     }
 
     @Test
+    void http10KeepAliveClientKeepsItsConnection() throws Exception {
+        try (RawConnection c = gateway.connect()) {
+            for (int i = 0; i < 2; i++) {
+                c.send("POST /echo/" + i + " HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nhi");
+                RawConnection.Response r = c.read();
+                assertThat(r.head().statusLine()).startsWith("HTTP/1.0 200");
+                assertThat(r.header("Connection")).isEqualToIgnoringCase("keep-alive");
+                assertThat(r.bodyText()).isEqualTo("hi");
+            }
+        }
+        // no Host from an HTTP/1.0 client: the upstream gets the target's authority
+        assertThat(upstream.takeReceived().first("Host")).isEqualTo("127.0.0.1:" + upstream.port());
+    }
+
+    @Test
     void upstreamNamedByHostNameIsResolved() throws Exception {
         ProxySettings byName = new ProxySettings(new ProxySettings.Target("/",
                 new dev.scopegate.proxy.upstream.Origin(false, "localhost", upstream.port()), true, false), List.of(),

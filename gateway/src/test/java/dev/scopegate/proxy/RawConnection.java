@@ -204,6 +204,23 @@ final class RawConnection implements AutoCloseable {
         return in.read(buf, off, len);
     }
 
+    /**
+     * Reads the body that follows {@code head}, checking each byte against {@link BodyPattern}.
+     *
+     * @return the number of body bytes
+     * @throws AssertionError at the first byte that differs
+     */
+    long readPatternBody(Head head) throws IOException {
+        long[] position = {0};
+        readBody(head, false, (buf, off, len) -> {
+            if (!BodyPattern.matches(position[0], buf, off, len)) {
+                throw new AssertionError("body differs from the pattern within bytes " + position[0] + ".." + (position[0] + len));
+            }
+            position[0] += len;
+        }, new ArrayList<>());
+        return position[0];
+    }
+
     private void readExactly(long length, byte[] buf, BodySink sink) throws IOException {
         long left = length;
         while (left > 0) {

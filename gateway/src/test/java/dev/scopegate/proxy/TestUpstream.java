@@ -456,9 +456,8 @@ final class TestUpstream implements AutoCloseable {
                     finish(ctx, streamingRequest, ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
                     return;
                 }
-                int len = (int) Math.min(65536, largeTotal - largeSent);
-                ByteBuf buf = ctx.alloc().buffer(len);
-                BodyPattern.writeTo(buf, largeSent, len);
+                ByteBuf buf = BodyPattern.slice(largeSent, (int) Math.min(BodyPattern.PERIOD, largeTotal - largeSent));
+                int len = buf.readableBytes();
                 largeSent += len;
                 largeBytesWritten.addAndGet(len);
                 ctx.write(new DefaultHttpContent(buf));
