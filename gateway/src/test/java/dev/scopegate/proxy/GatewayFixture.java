@@ -48,6 +48,7 @@ final class GatewayFixture implements AutoCloseable {
         private Duration clientIdleTimeout = Duration.ofSeconds(75);
         private SslContext listenerTls;
         private SslContext upstreamTls;
+        private int upstreamMaxConnections = 64;
 
         private Builder(ProxySettings settings) {
             this.settings = settings;
@@ -75,6 +76,12 @@ final class GatewayFixture implements AutoCloseable {
             return this;
         }
 
+        /** Upstream connections per origin over both event loops (half of them per loop). */
+        Builder upstreamMaxConnections(int max) {
+            upstreamMaxConnections = max;
+            return this;
+        }
+
         GatewayFixture start() throws InterruptedException {
             return new GatewayFixture(this);
         }
@@ -95,7 +102,7 @@ final class GatewayFixture implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        UpstreamClient.Settings clientSettings = new UpstreamClient.Settings(Duration.ofSeconds(2), 64, 2,
+        UpstreamClient.Settings clientSettings = new UpstreamClient.Settings(Duration.ofSeconds(2), b.upstreamMaxConnections, 2,
                 Duration.ofSeconds(60), 65536);
         OffLoopResolverGroup resolver = new OffLoopResolverGroup(blocking);
         upstreamClient = b.upstreamTls == null

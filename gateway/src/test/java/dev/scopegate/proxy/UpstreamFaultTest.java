@@ -145,6 +145,63 @@ class UpstreamFaultTest {
         assertFreshConnectionWorks();
     }
 
+    @Test
+    void exhaustedPoolIs503AfterTheAcquireTimeout() throws Exception {
+        try (GatewayFixture small = GatewayFixture.builder(upstream.port()).upstreamMaxConnections(2).start()) {
+            // one upstream connection per event loop; four clients land two per loop
+            RawConnection[] clients = new RawConnection[4];
+            for (int i = 0; i < clients.length; i++) {
+                clients[i] = small.connect();
+                clients[i].send("GET /gated HTTP/1.1\r\nHost: client.example\r\n\r\n");
+            }
+            int ok = 0;
+            int busy = 0;
+            try {
+                while (upstream.requestHeads() < 2) {
+                    Thread.sleep(5);
+                }
+                // the two waiting for a connection give up after the acquire timeout ...
+                for (RawConnection c : clients) {
+                    c.timeout(200);
+                }
+                long deadline = System.nanoTime() + 10_000_000_000L;
+                boolean[] answered = new boolean[clients.length];
+                while (busy < 2 && System.nanoTime() < deadline) {
+                    for (int i = 0; i < clients.length; i++) {
+                        if (!answered[i]) {
+                            try {
+                                assertThat(clients[i].read().status()).isEqualTo(503);
+                                answered[i] = true;
+                                busy++;
+                            } catch (java.net.SocketTimeoutException stillWaiting) {
+                                // keep polling
+                            }
+                        }
+                    }
+                }
+                assertThat(busy).isEqualTo(2);
+                // ... and the two holding one finish once the upstream answers
+                upstream.openGate();
+                for (int i = 0; i < clients.length; i++) {
+                    if (!answered[i]) {
+                        clients[i].timeout(5000);
+                        assertThat(clients[i].read().status()).isEqualTo(200);
+                        ok++;
+                    }
+                }
+            } finally {
+                for (RawConnection c : clients) {
+                    c.close();
+                }
+            }
+            assertThat(ok).isEqualTo(2);
+            try (RawConnection c = small.connect()) {
+                c.send("GET /echo/after HTTP/1.1\r\nHost: client.example\r\n\r\n");
+                assertThat(c.read().status()).isEqualTo(200);
+            }
+        }
+    }
+
     private void assertStillServes(RawConnection c) throws Exception {
         c.send("GET /echo/same HTTP/1.1\r\nHost: client.example\r\n\r\n");
         RawConnection.Response r = c.read();
