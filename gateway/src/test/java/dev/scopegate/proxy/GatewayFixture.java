@@ -49,6 +49,7 @@ final class GatewayFixture implements AutoCloseable {
         private SslContext listenerTls;
         private SslContext upstreamTls;
         private int upstreamMaxConnections = 64;
+        private boolean nativeTransport = true;
 
         private Builder(ProxySettings settings) {
             this.settings = settings;
@@ -82,6 +83,12 @@ final class GatewayFixture implements AutoCloseable {
             return this;
         }
 
+        /** {@code false}: NIO even where epoll is available. */
+        Builder nativeTransport(boolean allow) {
+            nativeTransport = allow;
+            return this;
+        }
+
         GatewayFixture start() throws InterruptedException {
             return new GatewayFixture(this);
         }
@@ -96,7 +103,7 @@ final class GatewayFixture implements AutoCloseable {
     }
 
     private GatewayFixture(Builder b) throws InterruptedException {
-        transport = Transport.create(2, true);
+        transport = Transport.create(2, b.nativeTransport);
         blocking = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "test-resolver");
             t.setDaemon(true);
@@ -141,6 +148,10 @@ final class GatewayFixture implements AutoCloseable {
 
     int port() {
         return server.port();
+    }
+
+    boolean isNative() {
+        return transport.isNative();
     }
 
     ProxyServer server() {
