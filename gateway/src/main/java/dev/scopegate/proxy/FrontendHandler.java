@@ -236,7 +236,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private static String toOriginForm(HttpRequest request) {
         String uri = request.uri();
         int scheme = uri.indexOf("://");
-        if (scheme <= 0 || !(uri.regionMatches(true, 0, "http", 0, scheme))) {
+        if (!(scheme == 4 && uri.regionMatches(true, 0, "http", 0, 4))
+                && !(scheme == 5 && uri.regionMatches(true, 0, "https", 0, 5))) {
             return null;
         }
         int authorityStart = scheme + 3;
