@@ -150,6 +150,20 @@ class HeaderForwardingTest {
     }
 
     @Test
+    void absoluteFormWithHttpsSchemeIsAcceptedAndOtherSchemesRefused() throws Exception {
+        try (RawConnection c = gateway.connect()) {
+            c.send("GET HTTPS://other.example:8443?q=2 HTTP/1.1\r\nHost: other.example:8443\r\n\r\n");
+            assertThat(c.read().status()).isEqualTo(200);
+            c.send("GET httpx://other.example/echo HTTP/1.1\r\nHost: other.example\r\n\r\n");
+            assertThat(c.read().status()).isEqualTo(400);
+        }
+        TestUpstream.Received got = upstream.takeReceived();
+        assertThat(got.uri()).isEqualTo("/?q=2");
+        assertThat(got.all("Host")).containsExactly("other.example:8443");
+        assertThat(upstream.pendingReceived()).isZero();
+    }
+
+    @Test
     void absoluteFormTargetBecomesOriginFormWithItsAuthorityAsHost() throws Exception {
         try (RawConnection c = gateway.connect()) {
             c.send("GET http://other.example/echo/abs?q=1 HTTP/1.1\r\nHost: other.example\r\n\r\n");
