@@ -42,14 +42,13 @@ import io.netty.util.concurrent.ScheduledFuture;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.util.ArrayDeque;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
  * The client side of the proxy: one instance per client connection, last in its pipeline
- * (after the HTTP codec, {@code 100-continue} handling and a {@code FlowControlHandler}).
+ * (after the HTTP codec, a {@code FlowControlHandler} and {@code 100-continue} handling).
  *
  * <p>Exchanges run one at a time: {@code AUTO_READ} is off and the next message is asked for
  * only when the current step is done, so pipelined requests are answered in order and a body
@@ -82,13 +81,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     /** Pool cache: most connections talk to a single origin. */
     private Origin cachedOrigin;
     private ChannelPool cachedPool;
-    /**
-     * Decoded messages not yet handled. The decoder may produce several messages from one socket
-     * read (pipelined requests, a head and its body); they wait here until the exchange asks for
-     * the next one, so exactly one message is handled per {@link #readNext()}.
-     */
-    private final ArrayDeque<Object> inbound = new ArrayDeque<>(4);
-    private boolean wantMessage;
+    /** A read was asked for and no message arrived yet: asking again would deliver two. */
+    private boolean readPending;
 
     FrontendHandler(Shared shared) {
         this.shared = shared;
@@ -111,47 +105,23 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         shared.metrics().connectionClosed();
-        Object queued;
-        while ((queued = inbound.poll()) != null) {
-            ReferenceCountUtil.release(queued);
-        }
         if (current != null) {
             current.clientGone();
         }
         super.channelInactive(ctx);
     }
 
-    /** Asks for exactly one more message from the client. */
+    /** Asks for exactly one more message from the client (see FlowControlHandler). */
     private void readNext() {
-        wantMessage = true;
-        drain();
-        if (wantMessage && inbound.isEmpty()) {
-            ctx.read(); // idempotent while a read is pending
-        }
-    }
-
-    private void drain() {
-        while (wantMessage && !inbound.isEmpty()) {
-            wantMessage = false;
-            handle(inbound.poll()); // may call readNext() again
+        if (!readPending) {
+            readPending = true;
+            ctx.read();
         }
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        inbound.add(msg);
-        drain();
-    }
-
-    @Override
-    public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
-        if (wantMessage && inbound.isEmpty() && ctx.channel().isActive()) {
-            ctx.read(); // a read that produced no whole message: keep reading
-        }
-        super.channelReadComplete(ctx);
-    }
-
-    private void handle(Object msg) {
+        readPending = false;
         if (msg instanceof HttpRequest request) {
             if (current != null) { // cannot happen: one message is read at a time
                 ReferenceCountUtil.release(msg);
@@ -175,6 +145,18 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         ReferenceCountUtil.release(msg);
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+        // Netty 4.2's FlowControlHandler counts a read as satisfied when a socket read completes
+        // without producing a message (a partial head or chunk), and forwards the completion only
+        // then: the read we asked for is forgotten, so ask again (netty/netty#17050).
+        if (readPending) {
+            readPending = false;
+            readNext();
+        }
+        super.channelReadComplete(ctx);
     }
 
     @Override
@@ -210,6 +192,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
         HttpHeaders headers = request.headers();
         HttpVersion version = request.protocolVersion();
+        if (version.majorVersion() != 1) { // e.g. "HTTP/2.0" in an HTTP/1 request line: not forwarded as 1.1
+            refuse(HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED, "HTTP Version Not Supported", "version " + version, "version");
+            return;
+        }
         int hosts = headers.getAll(HttpHeaderNames.HOST).size();
         if (hosts > 1 || (hosts == 0 && version.minorVersion() >= 1 && version.majorVersion() == 1)) {
             refuse(HttpResponseStatus.BAD_REQUEST, "Bad Request: exactly one Host header is required", "host header count " + hosts, "host");
@@ -250,7 +236,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private static String toOriginForm(HttpRequest request) {
         String uri = request.uri();
         int scheme = uri.indexOf("://");
-        if (scheme <= 0 || !(uri.regionMatches(true, 0, "http", 0, scheme))) {
+        if (!(scheme == 4 && uri.regionMatches(true, 0, "http", 0, 4))
+                && !(scheme == 5 && uri.regionMatches(true, 0, "https", 0, 5))) {
             return null;
         }
         int authorityStart = scheme + 3;
@@ -328,6 +315,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         private final boolean clientKeepAlive;
         private final boolean requestChunked;
         private final boolean requestHasBody;
+        /** Kept apart: {@link #prepareHead} rewrites the request's version to HTTP/1.1 in place. */
+        private final boolean http10Client;
         private final long startNanos = System.nanoTime();
         private final int methodIndex;
 
@@ -366,6 +355,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             this.clientKeepAlive = clientKeepAlive;
             this.requestChunked = HttpUtil.isTransferEncodingChunked(request);
             this.requestHasBody = requestChunked || HttpUtil.getContentLength(request, 0L) > 0;
+            this.http10Client = request.protocolVersion().equals(HttpVersion.HTTP_1_0);
             this.methodIndex = ProxyMetrics.methodIndex(request.method().name());
         }
 
@@ -481,6 +471,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         private void runRewriter() {
             state = State.PLANNING;
             CompositeByteBuf body = bodyBuffer;
+            // From here the callback below owns the body and releases it exactly once: the exchange
+            // may end meanwhile (client gone) or inside it (Reply), and must not release it too.
+            bodyBuffer = null;
             rewriter.onBody(request, body).whenComplete((result, error) -> ctx.executor().execute(() -> {
                 try {
                     if (state != State.PLANNING) {
@@ -503,9 +496,6 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                         connect();
                     }
                 } finally {
-                    if (bodyBuffer == body) {
-                        bodyBuffer = null;
-                    }
                     body.release();
                 }
             }));
@@ -535,7 +525,6 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             conn.bind(this);
             state = State.FORWARDING;
             prepareHead();
-            conn.read(); // the response may start at any time, even before the request is complete
             if (fullBody != null) {
                 request.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
                 request.headers().set(HttpHeaderNames.CONTENT_LENGTH, fullBody.readableBytes());
@@ -553,6 +542,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 conn.writeAndFlush(request).addListener(writeListener);
                 readNext();
             }
+            // AUTO_READ is off upstream: without this a fresh connection never reads its response
+            // (a pooled one already has the idle read pending; asking twice is harmless).
+            conn.read();
         }
 
         /** Turns the client's request head into the upstream's, in place. */
@@ -633,6 +625,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             }
             state = State.RELAYING;
             writeResponseHead(response);
+            // The head may arrive alone (an event stream, a slow body): show it to the client now
+            // and ask for the body, which no relayed content would otherwise ask for.
+            ctx.flush();
             if (ctx.channel().isWritable()) {
                 upstream.read();
             }
@@ -726,11 +721,14 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
             } else if (!bodyless && !h.contains(HttpHeaderNames.CONTENT_LENGTH)) {
                 // close-delimited upstream body: chunk it for HTTP/1.1 clients, else close after it
-                if (request.protocolVersion().equals(HttpVersion.HTTP_1_0) || !clientKeepAlive) {
+                if (isHttp10Client() || !clientKeepAlive) {
                     closeClientAfter = true;
                 } else {
                     h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
                 }
+            }
+            if (requestHasBody && !requestComplete) {
+                closeClientAfter = true; // answered before the body ended: its rest will not be read
             }
             if (!clientKeepAlive || closeClientAfter || shared.lifecycle().draining()) {
                 closeClientAfter = true;
@@ -752,7 +750,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
 
         private boolean isHttp10Client() {
-            return request.protocolVersion().equals(HttpVersion.HTTP_1_0);
+            return http10Client;
         }
 
         private void releaseUpstream(boolean reusable) {

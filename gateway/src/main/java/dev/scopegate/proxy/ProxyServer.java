@@ -9,6 +9,7 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
+import io.netty.handler.flow.FlowControlHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -25,8 +26,10 @@ import java.util.concurrent.TimeUnit;
  * gracefully (stop accepting, let in-flight exchanges finish up to a bound, then close).
  *
  * <p>Client pipeline: {@code tls} (optional) → {@code idle} → {@code http} ({@link ServerHttpCodec})
- * → {@code expect-continue} → {@code frontend} ({@link FrontendHandler}, which
- * takes one decoded message at a time).
+ * → {@code flow} ({@link FlowControlHandler}: one message per read) → {@code expect-continue} →
+ * {@code frontend} ({@link FrontendHandler}). {@code expect-continue} sits behind {@code flow} so
+ * that a pipelined request's {@code 100 Continue} is sent when its turn comes, not in the middle
+ * of the response before it.
  */
 public final class ProxyServer implements AutoCloseable {
 
@@ -88,10 +91,11 @@ public final class ProxyServer implements AutoCloseable {
 
     private void addHttp1Handlers(ChannelPipeline p) {
         p.addLast("http", new ServerHttpCodec(listener.maxInitialLineBytes(), listener.maxHeaderBytes(), 65536));
-        p.addLast("expect-continue", new HttpServerExpectContinueHandler());
     }
 
     private void addProxyHandlers(ChannelPipeline p) {
+        p.addLast("flow", new FlowControlHandler());
+        p.addLast("expect-continue", new HttpServerExpectContinueHandler());
         p.addLast("frontend", new FrontendHandler(shared));
     }
 
