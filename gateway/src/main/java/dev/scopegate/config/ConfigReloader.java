@@ -30,6 +30,8 @@ import java.util.function.Consumer;
  *   <li>Settings only a restart applies ({@link ConfigChanges#restartOnly}) keep their running
  *       values; the log line names them as waiting for a restart.
  *   <li>One log line summarizes what changed (key names only: values may be secrets).
+ *   <li>An empty file is rejected on reload (it is valid at start): under a running gateway it is
+ *       far more likely an editor's save caught half-way than a wish to reset everything.
  * </ul>
  *
  * <p>Thread-safe: reloads are serialized, so a file watch and a SIGHUP arriving together apply
@@ -140,6 +142,11 @@ public final class ConfigReloader {
         ScopegateConfig next;
         try {
             String text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
+            if (text.isBlank()) {
+                // Valid at start (all defaults), but under a running gateway an empty file is far
+                // more likely a save caught half-way than a wish to reset every setting.
+                return reject(List.of(file + ": the file is empty (a save in progress?); write the full config"), digest);
+            }
             next = loader.parse(text, file.toString());
         } catch (CharacterCodingException e) {
             return reject(List.of(file + ": not valid UTF-8 text"), digest);

@@ -39,13 +39,16 @@ public final class Harness implements AutoCloseable {
     }
 
     /**
-     * The config text: loopback listeners on free ports, the test IdP, a store in the temp
-     * directory, family {@code chatgpt}, then {@code scopeYaml} (lines indented under {@code scope:})
-     * and {@code extraYaml} (top-level sections).
+     * The config text: loopback listeners on free ports (unless {@code extraYaml} has its own
+     * {@code admin:}), the test IdP, a store in the temp directory, family {@code chatgpt}, then
+     * {@code scopeYaml} (lines indented under {@code scope:}) and {@code extraYaml} (top-level
+     * sections). The scope lines are line 8 of the file.
      */
     public String yaml(String scopeYaml, String extraYaml) {
+        String admin = extraYaml.contains("admin:") ? "" : "admin: {host: 127.0.0.1, port: 0}";
         return """
                 listen: {host: 127.0.0.1, port: 0, drain-timeout: 1s}
+                %s
                 upstream: {url: "%s", response-timeout: 5s}
                 store: {type: embedded, path: "%s"}
                 scope:
@@ -53,7 +56,7 @@ public final class Harness implements AutoCloseable {
                     - {name: chatgpt, redirect-hosts: [chatgpt.com]}
                 %s
                 %s
-                """.formatted(idp.base(), dir.resolve("data").toString().replace("\\", "/"), scopeYaml, extraYaml);
+                """.formatted(admin, idp.base(), dir.resolve("data").toString().replace("\\", "/"), scopeYaml, extraYaml);
     }
 
     /** Writes {@code text} as the config file and starts the gateway from it, waiting for readiness. */
