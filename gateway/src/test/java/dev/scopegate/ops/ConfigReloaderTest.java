@@ -129,4 +129,17 @@ class ConfigReloaderTest {
                         "store.path", "logging.json");
         assertThat(ConfigChanges.secret("admin.token")).isTrue();
     }
+
+    @Test
+    void theExampleConfigStillLoadsAndNamesRestartOnlyKeys() throws Exception {
+        Path example = DockerFiles.dir().getParent().resolve("config/scopegate.yaml");
+        ScopegateConfig c = loader.load(example);
+        assertThat(c.listen().port()).isEqualTo(8080);
+        String text = Files.readString(example);
+        for (String key : List.of("listen", "admin.host", "admin.port", "upstream.url", "upstream.max-connections",
+                "limits.max-header-bytes", "store", "cache", "scope.document", "resources", "logging.json")) {
+            assertThat(ConfigChanges.restartOnly(key)).as(key).isTrue();
+        }
+        assertThat(text).contains("[restart]").contains("SIGHUP").contains("scopegate.audit");
+    }
 }
