@@ -32,14 +32,17 @@ import dev.scopegate.proxy.upstream.UpstreamClient;
 import dev.scopegate.store.RegistrationRepository;
 import dev.scopegate.store.RegistrationStore;
 import dev.scopegate.store.embedded.SqliteRegistrationStore;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.joran.JoranConfigurator;
+import ch.qos.logback.core.joran.spi.JoranException;
+import dev.scopegate.config.ConfigReloader;
+import dev.scopegate.config.ConfigWatcher;
+import dev.scopegate.config.ReloadSignal;
+import dev.scopegate.metrics.MeteredRegistrationStore;
+import dev.scopegate.metrics.MetadataMetrics;
+import dev.scopegate.metrics.MetricsRegistry;
+import dev.scopegate.metrics.ReloadMetrics;
 import io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics;
-import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
-import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
-import io.micrometer.core.instrument.binder.system.UptimeMetrics;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -49,22 +52,28 @@ import org.slf4j.LoggerFactory;
 import java.io.File;
 import java.net.InetAddress;
 import java.net.URI;
+import java.net.URL;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
  * The composition root: loads the config, builds every part by constructor, starts them in
- * order and stops them in reverse on shutdown (SIGTERM/SIGINT).
+ * order and stops them in reverse on shutdown (SIGTERM/SIGINT). Started from a file, it reloads
+ * that file when it changes and on SIGHUP ({@link ConfigReloader}).
  *
  * <pre>
  * scopegate.jar [--config FILE]                       run the gateway
@@ -76,9 +85,13 @@ public final class ScopegateMain implements AutoCloseable {
 
     static final String DEFAULT_CONFIG = "config/scopegate.yaml";
     private static final Duration CLIENT_IDLE_TIMEOUT = Duration.ofSeconds(75);
+    /** How often the number of stored registrations is re-counted for its gauge. */
+    private static final Duration STORE_COUNT_INTERVAL = Duration.ofSeconds(30);
 
     private final ConfigHolder config;
+    private final MetricsRegistry metrics;
     private final PrometheusMeterRegistry registry;
+    private final ReloadMetrics reloadMetrics;
     private final Transport transport;
     private final ExecutorService blocking;
     private final ScheduledExecutorService scheduler;
@@ -91,6 +104,9 @@ public final class ScopegateMain implements AutoCloseable {
     private final ProxyServer proxy;
     private final AdminServer admin;
     private final Duration drainTimeout;
+    private volatile ConfigReloader reloader;
+    private volatile ConfigWatcher watcher;
+    private volatile ReloadSignal hangup;
 
     private ScopegateMain(ScopegateConfig initial) throws Exception {
         Logger log = LoggerFactory.getLogger(ScopegateMain.class);
@@ -99,19 +115,18 @@ public final class ScopegateMain implements AutoCloseable {
         refuseUnsafeAdmin(initial);
         Clock clock = Clock.systemUTC();
 
-        registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        new ClassLoaderMetrics().bindTo(registry);
-        new JvmMemoryMetrics().bindTo(registry);
-        new JvmGcMetrics().bindTo(registry);
-        new JvmThreadMetrics().bindTo(registry);
-        new ProcessorMetrics().bindTo(registry);
-        new UptimeMetrics().bindTo(registry);
+        metrics = MetricsRegistry.create();
+        registry = metrics.registry();
+        reloadMetrics = new ReloadMetrics(registry);
 
         transport = Transport.create(0, true);
         blocking = Executors.newCachedThreadPool(daemon("scopegate-blocking"));
         scheduler = Executors.newSingleThreadScheduledExecutor(daemon("scopegate-scheduler"));
 
-        store = openStore(initial);
+        MeteredRegistrationStore meteredStore = new MeteredRegistrationStore(openStore(initial), registry);
+        store = meteredStore;
+        scheduler.scheduleWithFixedDelay(meteredStore::refreshCount, 0, STORE_COUNT_INTERVAL.toMillis(),
+                TimeUnit.MILLISECONDS);
         registrations = new RegistrationRepository(store, initial.cache().registrations().maxSize(),
                 initial.cache().registrations().expireAfterAccess(), Ticker.systemTicker(), blocking, clock);
         CaffeineCacheMetrics.monitor(registry, registrations.cache(), "registrations");
@@ -122,6 +137,7 @@ public final class ScopegateMain implements AutoCloseable {
         metadata = new MetadataService(fetcher, upstreamUrl, initial.publicBaseUrl(),
                 MetadataService.issuerPathOf(initial.publicBaseUrl()), initial.metadata().refresh(),
                 scheduler, clock, initial.metadata().augment());
+        MetadataMetrics.bind(registry, metadata, clock);
         Set<String> origins = new HashSet<>();
         origins.add(Origin.of(upstreamUrl).toString());
         if (initial.publicBaseUrl() != null) {
@@ -142,6 +158,7 @@ public final class ScopegateMain implements AutoCloseable {
         ScopeNormalizer normalizer = new ScopeNormalizer(resolver, registrations, metadata::cachedOrNull,
                 resources, documents);
         ScopeMetrics scopeMetrics = new ScopeMetrics(registry);
+        declareScopeMeters(scopeMetrics, initial);
         OAuthRouter router = new OAuthRouter(config::current, metadata, resources, normalizer, registrations,
                 scopeMetrics, new AuditLog(), clock,
                 new PendingScopes(100_000, Duration.ofMinutes(10), Ticker.systemTicker()));
@@ -160,11 +177,73 @@ public final class ScopegateMain implements AutoCloseable {
                 () -> config.current().admin().token(), registry,
                 new AdminServer.Readiness(metadata::ready, store::ping), registrations, normalizer);
 
+        // What a reload changes beyond the per-request snapshot reads (derived suppliers above).
+        config.addListener(c -> metadata.reconfigure(c.metadata().refresh(), c.metadata().augment()));
+        config.addListener(c -> declareScopeMeters(scopeMetrics, c));
+
         metadata.start();
         proxy.start();
         admin.start();
         log.info("scopegate started: upstream {}, store {} at {}", upstreamUrl, initial.store().type(),
                 initial.store().path());
+    }
+
+    /** Rewrite and unresolved counters of every configured family exist from the start, at zero. */
+    private static void declareScopeMeters(ScopeMetrics scopeMetrics, ScopegateConfig c) {
+        List<String> families = new ArrayList<>();
+        c.scope().families().forEach(f -> families.add(f.name()));
+        families.add(dev.scopegate.oauth.scope.ClientFamilies.OTHER);
+        List<String> sources = c.scope().sources().stream().map(s -> s.name().toLowerCase(Locale.ROOT)).toList();
+        scopeMetrics.declare(families, sources);
+    }
+
+    /**
+     * Watches {@code file} and installs the SIGHUP handler; both reload through one
+     * {@link ConfigReloader}, which keeps the running config when the file is invalid.
+     */
+    private void enableReload(Path file, ConfigLoader loader, Duration debounce) throws Exception {
+        ConfigReloader r = new ConfigReloader(file, loader, config, ScopegateMain::checkReload, outcome -> {
+            if (outcome instanceof ConfigReloader.Outcome.Applied a) {
+                reloadMetrics.applied(!a.restartRequired().isEmpty());
+            } else if (outcome instanceof ConfigReloader.Outcome.Rejected) {
+                reloadMetrics.rejected();
+            }
+        });
+        r.baseline();
+        reloader = r;
+        watcher = new ConfigWatcher(file, debounce, r::reloadIfChanged).start();
+        hangup = ReloadSignal.install(() -> {
+            LoggerFactory.getLogger(ScopegateMain.class).info("SIGHUP: reloading {}", file);
+            r.reload();
+        });
+    }
+
+    /** The admin rule of {@link #refuseUnsafeAdmin}, for a reloaded config: a token cannot be removed. */
+    private static void checkReload(ScopegateConfig candidate) throws ConfigException {
+        try {
+            refuseUnsafeAdmin(candidate);
+        } catch (Exception e) {
+            throw new ConfigException(List.of("admin.token: " + e.getMessage()));
+        }
+    }
+
+    /**
+     * Reloads the config file now, as SIGHUP does.
+     *
+     * @throws IllegalStateException when this gateway was not started from a file
+     */
+    public ConfigReloader.Outcome reload() {
+        ConfigReloader r = reloader;
+        if (r == null) {
+            throw new IllegalStateException("started without a config file: nothing to reload");
+        }
+        return r.reload();
+    }
+
+    /** Whether SIGHUP reloads this gateway's config (false where the JVM does not allow the handler). */
+    public boolean reloadsOnSighup() {
+        ReloadSignal h = hangup;
+        return h != null && h.installed();
     }
 
     /** Values rebuilt only when the config snapshot changes, then shared by every request. */
@@ -228,6 +307,14 @@ public final class ScopegateMain implements AutoCloseable {
 
     @Override
     public void close() {
+        ConfigWatcher w = watcher;
+        if (w != null) {
+            w.close();
+        }
+        ReloadSignal h = hangup;
+        if (h != null) {
+            h.close();
+        }
         proxy.shutdown(drainTimeout);
         admin.close();
         metadata.close();
@@ -238,11 +325,35 @@ public final class ScopegateMain implements AutoCloseable {
         scheduler.shutdownNow();
         store.close();
         blocking.shutdownNow();
+        metrics.close();
     }
 
-    /** Starts a gateway in this JVM (tests, embedding). */
+    /** Starts a gateway in this JVM (tests, embedding), without reload: there is no file. */
     public static ScopegateMain start(ScopegateConfig config) throws Exception {
         return new ScopegateMain(config);
+    }
+
+    /**
+     * Starts a gateway from {@code file}, reloading it on change and on SIGHUP.
+     *
+     * @param env environment lookup for {@code ${VAR}} ({@code System::getenv}), used again at each reload
+     * @throws ConfigException when the file is invalid
+     */
+    public static ScopegateMain start(Path file, Function<String, String> env) throws Exception {
+        return start(file, env, ConfigWatcher.DEFAULT_DEBOUNCE);
+    }
+
+    /** {@link #start(Path, Function)} with the watcher's quiet time given (tests). */
+    public static ScopegateMain start(Path file, Function<String, String> env, Duration debounce) throws Exception {
+        ConfigLoader loader = new ConfigLoader(env);
+        ScopegateMain gateway = new ScopegateMain(loader.load(file));
+        try {
+            gateway.enableReload(file, loader, debounce);
+        } catch (Exception e) {
+            gateway.close();
+            throw e;
+        }
+        return gateway;
     }
 
     public static void main(String[] args) {
@@ -269,8 +380,11 @@ public final class ScopegateMain implements AutoCloseable {
             e.errors().forEach(err -> System.err.println("  " + err));
             return 1;
         }
+        if (c.logging().json()) {
+            useJsonLogging();
+        }
         try {
-            ScopegateMain gateway = new ScopegateMain(c);
+            ScopegateMain gateway = start(file, System::getenv);
             Thread hook = new Thread(gateway::close, "scopegate-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
             Thread.currentThread().join();
@@ -281,6 +395,28 @@ public final class ScopegateMain implements AutoCloseable {
         } catch (Exception e) {
             LoggerFactory.getLogger(ScopegateMain.class).error("scopegate failed to start: {}", e.getMessage(), e);
             return 2;
+        }
+    }
+
+    /**
+     * Replaces the text layout of {@code logback.xml} by {@code logback-json.xml} (one JSON object
+     * per line on every logger). Chosen once at start: {@code logging.json} needs a restart.
+     */
+    static void useJsonLogging() {
+        if (!(LoggerFactory.getILoggerFactory() instanceof LoggerContext context)) {
+            return; // another SLF4J backend: its own config decides
+        }
+        URL json = ScopegateMain.class.getResource("/logback-json.xml");
+        if (json == null) {
+            return;
+        }
+        try {
+            context.reset();
+            JoranConfigurator configurator = new JoranConfigurator();
+            configurator.setContext(context);
+            configurator.doConfigure(json);
+        } catch (JoranException e) {
+            System.err.println("cannot switch to JSON logs: " + e.getMessage());
         }
     }
 

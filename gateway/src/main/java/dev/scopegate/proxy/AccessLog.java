@@ -7,7 +7,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One line per request on the {@code scopegate.access} logger (routed to an asynchronous
  * appender by {@code logback.xml}). Only the path is logged, never the query (it carries codes
- * and state) nor any header. Thread-safe.
+ * and state) nor any header. Each field is also attached as an SLF4J key-value pair, so the JSON
+ * layout ({@code logging.json: true}) carries them as structured fields. Thread-safe.
  */
 public final class AccessLog {
 
@@ -18,13 +19,26 @@ public final class AccessLog {
         if (!log.isInfoEnabled()) {
             return;
         }
-        log.info("{} \"{} {}\" {} in={} out={} upstream_ms={} total_ms={} route={}", clientIp, method, printable(path),
-                status < 0 ? "aborted" : status, bytesIn, bytesOut,
-                upstreamNanos < 0 ? "-" : millis(upstreamNanos), millis(totalNanos), route.label());
+        String shownPath = printable(path);
+        Object shownStatus = status < 0 ? "aborted" : status;
+        String upstreamMs = upstreamNanos < 0 ? "-" : millis(upstreamNanos);
+        String totalMs = millis(totalNanos);
+        log.atInfo()
+                .addKeyValue("client_ip", clientIp).addKeyValue("method", method).addKeyValue("path", shownPath)
+                .addKeyValue("status", shownStatus).addKeyValue("bytes_in", bytesIn).addKeyValue("bytes_out", bytesOut)
+                .addKeyValue("upstream_ms", upstreamMs).addKeyValue("total_ms", totalMs)
+                .addKeyValue("route", route.label())
+                .log("{} \"{} {}\" {} in={} out={} upstream_ms={} total_ms={} route={}", clientIp, method, shownPath,
+                        shownStatus, bytesIn, bytesOut, upstreamMs, totalMs, route.label());
     }
 
     public void refused(String clientIp, int status, String cause) {
-        log.info("{} \"-\" {} refused: {}", clientIp, status, printable(cause));
+        if (!log.isInfoEnabled()) {
+            return;
+        }
+        String shownCause = printable(cause);
+        log.atInfo().addKeyValue("client_ip", clientIp).addKeyValue("status", status).addKeyValue("refused", shownCause)
+                .log("{} \"-\" {} refused: {}", clientIp, status, shownCause);
     }
 
     private static String millis(long nanos) {

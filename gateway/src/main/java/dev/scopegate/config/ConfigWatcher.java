@@ -1,0 +1,171 @@
+package dev.scopegate.config;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Watches the directory of the config file and calls {@code onChange} after the directory has
+ * been quiet for {@code debounce} following any event. Watching the directory, not the file,
+ * catches every way a file gets replaced:
+ *
+ * <ul>
+ *   <li>editors that write in place (modify events on the file);
+ *   <li>editors and tools that write a temporary file and rename it over the original (the
+ *       original inode is gone; a file watch would go deaf);
+ *   <li>Kubernetes ConfigMap volumes, where {@code scopegate.yaml} is a symlink through
+ *       {@code ..data}, itself a symlink swapped atomically to a new timestamped directory: the
+ *       swap is an event in the file's directory even though the file's own name never changes.
+ * </ul>
+ *
+ * When the file is a symlink to elsewhere, the directory of its target is watched too (and
+ * re-resolved after each event). Events of unrelated files in the directory also trigger
+ * {@code onChange}: it is expected to compare content ({@link ConfigReloader#reloadIfChanged()}).
+ *
+ * <p>Runs one daemon thread, {@code scopegate-config-watch}; {@code onChange} runs on it.
+ * {@link #close()} stops it. Thread-safe.
+ */
+public final class ConfigWatcher implements AutoCloseable {
+
+    /** How long the directory must stay quiet before {@code onChange} runs: one save is many events. */
+    public static final Duration DEFAULT_DEBOUNCE = Duration.ofMillis(200);
+
+    private static final Logger log = LoggerFactory.getLogger(ConfigWatcher.class);
+
+    private final Path file;
+    private final Duration debounce;
+    private final Runnable onChange;
+    private final WatchService watch;
+    private final Map<Path, WatchKey> keys = new HashMap<>(); // touched only by the watch thread after start
+    private final Thread thread;
+    private volatile boolean closed;
+
+    /**
+     * @param file     the config file (may be a symlink); its directory must exist
+     * @param debounce quiet time before {@code onChange}
+     * @param onChange called on the watch thread; exceptions are logged and watching goes on
+     */
+    public ConfigWatcher(Path file, Duration debounce, Runnable onChange) throws IOException {
+        this.file = Objects.requireNonNull(file, "file").toAbsolutePath().normalize();
+        this.debounce = Objects.requireNonNull(debounce, "debounce");
+        this.onChange = Objects.requireNonNull(onChange, "onChange");
+        this.watch = FileSystems.getDefault().newWatchService();
+        try {
+            rewatch();
+        } catch (IOException | RuntimeException e) {
+            watch.close();
+            throw e;
+        }
+        this.thread = new Thread(this::run, "scopegate-config-watch");
+        this.thread.setDaemon(true);
+    }
+
+    /** Starts the watch thread. */
+    public ConfigWatcher start() {
+        thread.start();
+        log.info("watching {} for changes", file);
+        return this;
+    }
+
+    private void run() {
+        try {
+            while (!closed) {
+                WatchKey key = watch.take();
+                consume(key);
+                // Debounce: a save is a burst of events (truncate, write, rename, chmod …).
+                long quietMillis = Math.max(1, debounce.toMillis());
+                while ((key = watch.poll(quietMillis, TimeUnit.MILLISECONDS)) != null) {
+                    consume(key);
+                }
+                if (closed) {
+                    return;
+                }
+                try {
+                    rewatch();
+                } catch (IOException | RuntimeException e) {
+                    log.warn("cannot watch the directory of {}'s target: {}", file, e.toString());
+                }
+                try {
+                    onChange.run();
+                } catch (RuntimeException e) {
+                    log.error("config change handler failed", e);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ClosedWatchServiceException e) {
+            // closed: done
+        }
+    }
+
+    private void consume(WatchKey key) {
+        key.pollEvents(); // any event counts, overflow included: the handler compares content
+        if (!key.reset()) {
+            keys.values().remove(key); // its directory is gone (an old ConfigMap generation)
+        }
+    }
+
+    /** Watches the file's directory and, for a symlink, its target's directory; drops stale target watches. */
+    private void rewatch() throws IOException {
+        Set<Path> wanted = new LinkedHashSet<>();
+        wanted.add(file.getParent());
+        try {
+            Path real = file.toRealPath();
+            if (real.getParent() != null) {
+                wanted.add(real.getParent());
+            }
+        } catch (IOException e) {
+            // missing for a moment (mid-swap): the directory watch still sees it come back
+        }
+        for (Path dir : wanted) {
+            if (!keys.containsKey(dir) && Files.isDirectory(dir)) {
+                keys.put(dir, dir.register(watch, StandardWatchEventKinds.ENTRY_CREATE,
+                        StandardWatchEventKinds.ENTRY_MODIFY, StandardWatchEventKinds.ENTRY_DELETE));
+            }
+        }
+        if (!keys.containsKey(file.getParent())) {
+            throw new IOException("cannot watch " + file.getParent() + ": not a directory");
+        }
+        for (Iterator<Map.Entry<Path, WatchKey>> it = keys.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<Path, WatchKey> e = it.next();
+            if (!wanted.contains(e.getKey())) {
+                e.getValue().cancel();
+                it.remove();
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        try {
+            watch.close();
+        } catch (IOException e) {
+            log.debug("closing the watch service: {}", e.toString());
+        }
+        if (thread.isAlive() && thread != Thread.currentThread()) {
+            thread.interrupt();
+            try {
+                thread.join(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

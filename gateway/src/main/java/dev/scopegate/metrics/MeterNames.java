@@ -1,0 +1,68 @@
+package dev.scopegate.metrics;
+
+/**
+ * Every meter name of scopegate, in Micrometer's dotted form. The Prometheus registry turns
+ * {@code scopegate.requests} into {@code scopegate_requests_total} (counters get {@code _total},
+ * timers {@code _seconds_*}, gauges keep their name plus unit). Tags never carry a client_id or a
+ * raw path: only values from small closed sets. The Grafana dashboard and the alert rules in
+ * {@code docker/} use these names; a test scrapes a running gateway and checks that every name
+ * they mention exists. Constants only.
+ */
+public final class MeterNames {
+
+    /** Counter; tags {@code route}, {@code method}, {@code status} (1xx … 5xx, aborted). */
+    public static final String REQUESTS = "scopegate.requests";
+    /** Timer with buckets from 1 ms to 10 s: request sent upstream to first response byte. */
+    public static final String UPSTREAM_LATENCY = "scopegate.upstream.latency";
+    /** Counter; tag {@code kind} (connect, reset, timeout, garbled …). */
+    public static final String UPSTREAM_ERRORS = "scopegate.upstream.errors";
+    /** Counter; tag {@code reason}: requests answered by scopegate itself (400, 413, 431 …). */
+    public static final String REFUSALS = "scopegate.refusals";
+    /** Counter; tag {@code cap} (form, capture). */
+    public static final String BODIES_OVER_CAP = "scopegate.bodies.over.cap";
+    /** Gauge: open client connections. */
+    public static final String CONNECTIONS_OPEN = "scopegate.connections.open";
+    /** Gauge: exchanges in flight. */
+    public static final String EXCHANGES_ACTIVE = "scopegate.exchanges.active";
+
+    /** Counter; tags {@code source}, {@code family}. */
+    public static final String REWRITES = "scopegate.rewrites";
+    /** Counter; tag {@code source}: rewrites decided in dry-run, not applied. */
+    public static final String REWRITES_DRY_RUN = "scopegate.rewrites.dry.run";
+    /** Counter; tag {@code reason}. */
+    public static final String REWRITE_SKIPS = "scopegate.rewrite.skips";
+    /** Counter; tags {@code family}, {@code action} (forward, reject). */
+    public static final String REWRITE_UNRESOLVED = "scopegate.rewrite.unresolved";
+    /** Counter; tag {@code event} (captured, updated, deleted, rejected, failed). */
+    public static final String REGISTRATIONS = "scopegate.registrations";
+    /** Gauge: registrations in the store (refreshed periodically). */
+    public static final String REGISTRATIONS_STORED = "scopegate.registrations.stored";
+    /** Counter; tag {@code from} (authorize, token). */
+    public static final String SCOPES_LEARNED = "scopegate.scopes.learned";
+
+    /** Caffeine's {@code cache.*} meters, renamed under our prefix; tag {@code cache}. */
+    public static final String CACHE_PREFIX = "scopegate.cache.";
+    /** Counter; tag {@code op} (get, put, delete, ping, count). */
+    public static final String STORE_ERRORS = "scopegate.store.errors";
+
+    /** Function counter: successful metadata rounds. */
+    public static final String METADATA_REFRESHES = "scopegate.metadata.refreshes";
+    /** Function counter: failed metadata rounds. */
+    public static final String METADATA_FAILURES = "scopegate.metadata.failures";
+    /** Gauge, seconds since the last successful metadata round; NaN before the first. */
+    public static final String METADATA_AGE = "scopegate.metadata.age";
+    /** Gauge, 1 once metadata was fetched, else 0. */
+    public static final String METADATA_READY = "scopegate.metadata.ready";
+
+    /** Counter: config reloads applied. */
+    public static final String CONFIG_RELOADS = "scopegate.config.reloads";
+    /** Counter: config reloads rejected (invalid file); the running config was kept. */
+    public static final String CONFIG_RELOAD_FAILURES = "scopegate.config.reload.failures";
+    /** Gauge, 1 when the last reload attempt succeeded, 0 when it was rejected. */
+    public static final String CONFIG_LAST_RELOAD_SUCCESSFUL = "scopegate.config.last.reload.successful";
+    /** Gauge, 1 while the file holds a restart-only change the process does not run yet. */
+    public static final String CONFIG_RESTART_PENDING = "scopegate.config.restart.pending";
+
+    private MeterNames() {
+    }
+}

@@ -1,0 +1,108 @@
+package dev.scopegate.metrics;
+
+import dev.scopegate.oauth.Registration;
+import dev.scopegate.store.RegistrationStore;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
+
+/**
+ * A {@link RegistrationStore} that counts its delegate's failures by operation
+ * ({@code scopegate_store_errors_total{op}}) and publishes the number of stored registrations
+ * ({@code scopegate_registrations_stored}, as of the last {@link #refreshCount()}; NaN before).
+ * Adds no thread hop and no allocation beyond one completion callback per call. Thread-safe
+ * like its delegate.
+ */
+public final class MeteredRegistrationStore implements RegistrationStore {
+
+    private final RegistrationStore delegate;
+    private final Counter getErrors;
+    private final Counter putErrors;
+    private final Counter deleteErrors;
+    private final Counter pingErrors;
+    private final Counter countErrors;
+    private final AtomicLong stored = new AtomicLong(-1);
+
+    public MeteredRegistrationStore(RegistrationStore delegate, MeterRegistry registry) {
+        this.delegate = Objects.requireNonNull(delegate, "delegate");
+        Objects.requireNonNull(registry, "registry");
+        getErrors = errors(registry, "get");
+        putErrors = errors(registry, "put");
+        deleteErrors = errors(registry, "delete");
+        pingErrors = errors(registry, "ping");
+        countErrors = errors(registry, "count");
+        Gauge.builder(MeterNames.REGISTRATIONS_STORED, stored, s -> s.get() < 0 ? Double.NaN : s.get())
+                .description("Registrations in the store, as of the last count").strongReference(true)
+                .register(registry);
+    }
+
+    private static Counter errors(MeterRegistry registry, String op) {
+        return Counter.builder(MeterNames.STORE_ERRORS).description("Failed registration store operations")
+                .tag("op", op).register(registry);
+    }
+
+    @Override
+    public CompletableFuture<Optional<Registration>> get(String clientId) {
+        return counted(delegate.get(clientId), getErrors);
+    }
+
+    @Override
+    public CompletableFuture<Void> put(Registration registration) {
+        return counted(delegate.put(registration), putErrors);
+    }
+
+    @Override
+    public CompletableFuture<Void> putAll(List<Registration> registrations) {
+        return counted(delegate.putAll(registrations), putErrors);
+    }
+
+    @Override
+    public CompletableFuture<Boolean> delete(String clientId) {
+        return counted(delegate.delete(clientId), deleteErrors);
+    }
+
+    @Override
+    public CompletableFuture<Void> ping() {
+        return counted(delegate.ping(), pingErrors);
+    }
+
+    @Override
+    public CompletableFuture<Long> count() {
+        return counted(delegate.count(), countErrors).whenComplete((n, e) -> {
+            if (e == null && n != null) {
+                stored.set(n);
+            }
+        });
+    }
+
+    /** Counts the store in the background and updates the gauge when the answer comes. Never blocks. */
+    public void refreshCount() {
+        count();
+    }
+
+    @Override
+    public void close() {
+        delegate.close();
+    }
+
+    /** The same future, so callers keep the delegate's completion thread and semantics. */
+    private static <T> CompletableFuture<T> counted(CompletableFuture<T> f, Counter errors) {
+        f.whenComplete(onError(errors));
+        return f;
+    }
+
+    private static <T> BiConsumer<T, Throwable> onError(Counter errors) {
+        return (v, e) -> {
+            if (e != null) {
+                errors.increment();
+            }
+        };
+    }
+}

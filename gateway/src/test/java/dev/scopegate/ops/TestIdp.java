@@ -1,0 +1,134 @@
+package dev.scopegate.ops;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * A legacy IdP on a real loopback socket for the ops tests: RFC 8414 metadata, RFC 7591
+ * registration (answering with a secret, as real IdPs do), an authorization endpoint that rejects
+ * requests without {@code scope} (400) and redirects the others (302), {@code /boom} answering
+ * 500, and 200 for any other path. Records every authorization query. Thread-safe.
+ */
+public final class TestIdp implements AutoCloseable {
+
+    public static final String SECRET_PREFIX = "s3cr3t-";
+
+    private final HttpServer server;
+    private final ExecutorService executor = Executors.newFixedThreadPool(4);
+    public final List<String> authorizeQueries = new CopyOnWriteArrayList<>();
+
+    public TestIdp() throws IOException {
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
+        server.setExecutor(executor);
+        server.createContext("/", this::handle);
+        server.start();
+    }
+
+    public String base() {
+        return "http://127.0.0.1:" + server.getAddress().getPort();
+    }
+
+    /** The last authorization query received, or "" before any. */
+    public String lastAuthorizeQuery() {
+        return authorizeQueries.isEmpty() ? "" : authorizeQueries.get(authorizeQueries.size() - 1);
+    }
+
+    private void handle(HttpExchange ex) throws IOException {
+        try (ex) {
+            String path = ex.getRequestURI().getRawPath();
+            String query = ex.getRequestURI().getRawQuery();
+            byte[] body = ex.getRequestBody().readAllBytes();
+            if (path.startsWith("/.well-known/oauth-authorization-server")) {
+                json(ex, 200, """
+                        {"issuer":"%1$s","authorization_endpoint":"%1$s/oauth/authorize","token_endpoint":"%1$s/oauth/token",
+                         "registration_endpoint":"%1$s/oauth/register",
+                         "scopes_supported":["worker:read","people:read","contracts:read","time-off:read"],
+                         "response_types_supported":["code"],"code_challenge_methods_supported":["S256"]}
+                        """.formatted(base()));
+                return;
+            }
+            switch (path) {
+                case "/oauth/register" -> {
+                    String id = UUID.randomUUID().toString();
+                    String req = new String(body, StandardCharsets.UTF_8);
+                    String scope = field(req, "scope");
+                    json(ex, 201, """
+                            {"client_id":"%s","client_secret":"%s%s","registration_access_token":"rat-%s",
+                             "redirect_uris":["https://chatgpt.com/connector_platform_oauth_redirect"]%s,
+                             "grant_types":["authorization_code"],"token_endpoint_auth_method":"client_secret_basic"}
+                            """.formatted(id, SECRET_PREFIX, id, id, scope == null ? "" : ",\"scope\":\"" + scope + "\""));
+                }
+                case "/oauth/authorize" -> {
+                    authorizeQueries.add(query == null ? "" : query);
+                    String scope = param(query, "scope");
+                    if (scope == null || scope.isBlank()) {
+                        json(ex, 400, "{\"error\":\"invalid_request\",\"error_description\":\"scope is required\"}");
+                        return;
+                    }
+                    ex.getResponseHeaders().set("Location", param(query, "redirect_uri") + "?code=c0de-" + UUID.randomUUID()
+                            + "&state=" + param(query, "state"));
+                    ex.sendResponseHeaders(302, -1);
+                }
+                case "/boom" -> json(ex, 500, "{\"error\":\"server_error\"}");
+                default -> {
+                    byte[] out = ("hello from " + path).getBytes(StandardCharsets.UTF_8);
+                    ex.sendResponseHeaders(200, out.length);
+                    ex.getResponseBody().write(out);
+                }
+            }
+        }
+    }
+
+    private static void json(HttpExchange ex, int status, String body) throws IOException {
+        byte[] out = body.getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().set("Content-Type", "application/json");
+        ex.sendResponseHeaders(status, out.length);
+        try (OutputStream os = ex.getResponseBody()) {
+            os.write(out);
+        }
+    }
+
+    /** A crude JSON string field reader, enough for documents these tests write. */
+    public static String field(String json, String name) {
+        String key = "\"" + name + "\"";
+        int i = json.indexOf(key);
+        if (i < 0) {
+            return null;
+        }
+        int colon = json.indexOf(':', i + key.length());
+        int start = json.indexOf('"', colon + 1);
+        int end = json.indexOf('"', start + 1);
+        return start < 0 || end < 0 ? null : json.substring(start + 1, end);
+    }
+
+    public static String param(String query, String name) {
+        if (query == null) {
+            return null;
+        }
+        for (String pair : query.split("&")) {
+            int eq = pair.indexOf('=');
+            String n = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+            if (n.equals(name)) {
+                return eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        executor.shutdownNow();
+    }
+}
