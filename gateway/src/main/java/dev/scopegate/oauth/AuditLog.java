@@ -13,16 +13,34 @@ public final class AuditLog {
     private static final Logger log = LoggerFactory.getLogger("scopegate.audit");
 
     public void rewrite(String clientId, String family, String source, String scope, boolean dryRun, String route) {
-        log.info("rewrite client_id={} family={} source={} scope=\"{}\" dry_run={} route={}",
-                safe(clientId), family, source, scope, dryRun, route);
+        if (!log.isInfoEnabled()) {
+            return;
+        }
+        String id = safe(clientId);
+        log.atInfo().addKeyValue("event", "rewrite").addKeyValue("client_id", id).addKeyValue("family", family)
+                .addKeyValue("source", source).addKeyValue("scope", scope).addKeyValue("dry_run", dryRun)
+                .addKeyValue("route", route)
+                .log("rewrite client_id={} family={} source={} scope=\"{}\" dry_run={} route={}",
+                        id, family, source, scope, dryRun, route);
     }
 
-    public void unresolved(String clientId, String family, String action, String route) {
-        log.warn("unresolved client_id={} family={} action={} route={}", safe(clientId), family, action, route);
+    public void unresolved(String clientId, String family, String action, boolean dryRun, String route) {
+        if (!log.isWarnEnabled()) {
+            return;
+        }
+        String id = safe(clientId);
+        log.atWarn().addKeyValue("event", "unresolved").addKeyValue("client_id", id).addKeyValue("family", family)
+                .addKeyValue("action", action).addKeyValue("dry_run", dryRun).addKeyValue("route", route)
+                .log("unresolved client_id={} family={} action={} dry_run={} route={}", id, family, action, dryRun, route);
     }
 
     public void registration(String event, String clientId) {
-        log.info("registration {} client_id={}", event, safe(clientId));
+        if (!log.isInfoEnabled()) {
+            return;
+        }
+        String id = safe(clientId);
+        log.atInfo().addKeyValue("event", "registration-" + event).addKeyValue("client_id", id)
+                .log("registration {} client_id={}", event, id);
     }
 
     static String safe(String s) {

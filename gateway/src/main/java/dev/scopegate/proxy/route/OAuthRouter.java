@@ -59,6 +59,17 @@ public final class OAuthRouter implements RequestRouter {
     private static final Logger log = LoggerFactory.getLogger(OAuthRouter.class);
     private static final String WELL_KNOWN = "/.well-known/";
     private static final String PROTECTED_RESOURCE = "/.well-known/oauth-protected-resource";
+    /** Metric and audit labels, computed once: {@code registered}, {@code client-id-missing} … */
+    private static final String[] SOURCE_LABELS = labels(ScopegateConfig.Source.values());
+    private static final String[] SKIP_LABELS = labels(Decision.SkipReason.values());
+
+    private static String[] labels(Enum<?>[] values) {
+        String[] out = new String[values.length];
+        for (Enum<?> v : values) {
+            out[v.ordinal()] = v.name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+        return out;
+    }
 
     /** Paths of the endpoints, derived once per metadata document. */
     private record Paths(ServerMetadata source, String authorization, String par, String registration, String token) {}
@@ -284,19 +295,19 @@ public final class OAuthRouter implements RequestRouter {
     private Outcome outcome(AuthorizationRequest ar, Decision d, RouteKind kind, String codeChallenge) {
         String family = families().familyOf(ar.redirectUri());
         if (d instanceof Decision.AddScope add) {
-            String source = add.source().name().toLowerCase(Locale.ROOT);
+            String source = SOURCE_LABELS[add.source().ordinal()];
             metrics.rewrite(source, family, add.dryRun());
             audit.rewrite(ar.clientId(), family, source, add.scope(), add.dryRun(), kind.label());
             return new Outcome(add.dryRun() ? null : add.scope(), null, null);
         }
         if (d instanceof Decision.Skip skip) {
-            metrics.skip(skip.reason().name().toLowerCase(Locale.ROOT).replace('_', '-'));
+            metrics.skip(SKIP_LABELS[skip.reason().ordinal()]);
             return new Outcome(null, null, null);
         }
         if (d instanceof Decision.Unresolved u) {
             String action = u.rejection() == null || u.dryRun() ? "forward" : "reject";
             metrics.unresolved(family, action);
-            audit.unresolved(ar.clientId(), family, action, kind.label());
+            audit.unresolved(ar.clientId(), family, action, u.dryRun(), kind.label());
             if (u.rejection() == null || u.dryRun()) {
                 return new Outcome(null, null, null);
             }
