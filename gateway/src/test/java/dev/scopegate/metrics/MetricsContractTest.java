@@ -59,7 +59,7 @@ class MetricsContractTest {
         h = new Harness(dir);
         h.start(h.yaml("", ""));
         String client = h.register(null);
-        h.authorize(client, "learn", "worker%3Aread");                  // learned from authorize
+        h.firstConnect(client, "worker%3Aread");                       // learned: authorize + code exchange
         h.authorize(client, "rewrite", null);                          // rewrite: learned
         h.authorize("never-seen", "unresolved", null);                 // unresolved
         h.get(h.gw() + "/oauth/authorize?client_id=a&client_id=b");    // skip: client_id repeated

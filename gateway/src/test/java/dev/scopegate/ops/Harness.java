@@ -140,6 +140,21 @@ public final class Harness implements AutoCloseable {
     }
 
     /** Waits (at most 10 s) for {@code condition}; fails the test otherwise. */
+    /** RFC 7636 appendix B: a verifier and its S256 challenge. */
+    public static final String VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    public static final String CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+    /**
+     * A first connect that teaches scopegate the client's scope: authorize with {@code scopeParam}
+     * and the appendix-B challenge, then the code exchange with its verifier.
+     */
+    public void firstConnect(String clientId, String scopeParam) throws IOException, InterruptedException {
+        get(gw() + "/oauth/authorize?" + authorizeQuery(clientId, "first", scopeParam)
+                .replace("wQiZOt66Pv46ulV0WG8K9vqHiy1VcPaSmeEb5LqtD6Y", CHALLENGE));
+        post(gw() + "/oauth/token", "application/x-www-form-urlencoded",
+                "grant_type=authorization_code&code=c0de&client_id=" + clientId + "&code_verifier=" + VERIFIER);
+    }
+
     public static void waitFor(BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (!condition.getAsBoolean()) {

@@ -80,6 +80,7 @@ public final class TestIdp implements AutoCloseable {
                             + "&state=" + param(query, "state"));
                     ex.sendResponseHeaders(302, -1);
                 }
+                case "/oauth/token" -> json(ex, 200, "{\"access_token\":\"at\",\"token_type\":\"Bearer\",\"expires_in\":60}");
                 case "/boom" -> json(ex, 500, "{\"error\":\"server_error\"}");
                 default -> {
                     byte[] out = ("hello from " + path).getBytes(StandardCharsets.UTF_8);
