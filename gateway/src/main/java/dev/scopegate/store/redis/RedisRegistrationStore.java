@@ -193,9 +193,13 @@ public final class RedisRegistrationStore implements RegistrationStore, MeterBin
             first.get(STARTUP_WAIT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException | ExecutionException e) {
             reportedDown = true;
-            log.warn("Redis {} unreachable at start ({}): starting without it (reads from the cache{}), retrying in the background",
-                    connector.description(), e instanceof TimeoutException ? "no answer in " + STARTUP_WAIT : rootMessage(e),
-                    outbox == null ? "" : ", writes kept in " + outbox.file());
+            String why = e instanceof TimeoutException ? "no answer in " + STARTUP_WAIT : rootMessage(e);
+            if (outbox == null) {
+                log.warn("Redis {} unreachable ({})", connector.description(), why);
+            } else {
+                log.warn("Redis {} unreachable at start ({}): starting without it (reads from the cache, writes kept "
+                        + "in {}), retrying in the background", connector.description(), why, outbox.file());
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
