@@ -26,6 +26,8 @@ final class ChangeFeed {
     private volatile Runnable unknownChanges = () -> { };
     private volatile boolean subscribed;
     private volatile CompletableFuture<?> subscribing;
+    /** Confined to the poll (the store's scheduler thread). */
+    private long lastUnsubscribedPoll = -1;
 
     /** Clients dropped because another replica announced a change. */
     final LongAdder invalidations = new LongAdder();
@@ -82,10 +84,21 @@ final class ChangeFeed {
         return subscribed;
     }
 
-    /** The shared counter read {@code current}: drops the cache if a notification was missed. */
+    /**
+     * The shared counter read {@code current}: drops the cache if a notification was missed.
+     * Without a subscription (refused by an ACL, still failing) any change of the counter drops
+     * it: coherence then rests on the poll alone.
+     */
     void polled(long current) {
-        if (subscribed && tracker.polled(current)) {
-            resync();
+        if (subscribed) {
+            if (tracker.polled(current)) {
+                resync();
+            }
+        } else {
+            if (lastUnsubscribedPoll >= 0 && current != lastUnsubscribedPoll) {
+                resync();
+            }
+            lastUnsubscribedPoll = current;
         }
     }
 

@@ -52,7 +52,7 @@ import java.util.function.Consumer;
  * number that did not arrive within a poll interval. A lost notification is thus noticed within
  * two {@link Settings#poll} intervals.
  *
- * <p><b>Failure policy.</b> Commands time out after the URI's {@code timeout} (default 1 s) and
+ * <p><b>Failure policy.</b> Commands time out after the URI's {@code timeout} (default 2 s) and
  * fail at once while the connection is down; nothing waits for Redis to come back.
  * <ul>
  *   <li>Reads that Redis cannot answer fail; the cache in front keeps serving what it holds
@@ -65,8 +65,10 @@ import java.util.function.Consumer;
  *       the outbox took fails the future (the gateway answers 502: never a silent loss).</li>
  *   <li>{@link #ping} fails while Redis is unreachable, so {@code /readyz} reports
  *       {@code "store": false}; the proxy keeps serving. Meters: see {@link #bindTo}.</li>
- *   <li>Redis unreachable at start: the constructor waits one connect timeout, then the
- *       gateway starts degraded and connects in the background.</li>
+ *   <li>Redis unreachable at start: the constructor returns once the first connection attempt
+ *       fails (at most {@code 10 s} for one still in progress); the gateway starts degraded and
+ *       connects in the background (250 ms doubling to 5 s); Lettuce reconnects a lost
+ *       connection by itself (100 ms doubling to 5 s).</li>
  * </ul>
  * Durability of an acknowledged write is Redis's own: run it with {@code appendonly yes}.
  *
@@ -166,9 +168,9 @@ public final class RedisRegistrationStore implements RegistrationStore, MeterBin
     private final LongAdder pingErrors = new LongAdder();
 
     /**
-     * Opens the outbox (if any), connects, and waits at most one connect timeout for Redis; if it
-     * does not answer, returns anyway and keeps connecting in the background. Blocks: call at
-     * startup, not on an event loop.
+     * Opens the outbox (if any) and connects; returns once connected or once the first attempt
+     * failed (waiting at most {@code 10 s}), and then keeps connecting in the background. Blocks:
+     * call at startup, not on an event loop.
      *
      * @throws IllegalArgumentException if the URI is not one Lettuce accepts
      * @throws IllegalStateException    if the outbox cannot be opened
