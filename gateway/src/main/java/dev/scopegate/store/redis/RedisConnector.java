@@ -61,7 +61,15 @@ final class RedisConnector implements AutoCloseable {
             return data.isOpen();
         }
 
+        /** Blocks until closed: not on a Lettuce thread. */
         void close() {
+            if (pubSub != null) {
+                pubSub.close();
+            }
+            data.close();
+        }
+
+        void closeAsync() {
             if (pubSub != null) {
                 pubSub.closeAsync();
             }
@@ -148,13 +156,21 @@ final class RedisConnector implements AutoCloseable {
                     return CompletableFuture.<Connection>failedFuture(e);
                 }
                 if (isCluster) {
-                    conn.closeAsync();
+                    dropStandalone(client);
                     return connectCluster(withPubSub);
                 }
                 return withPubSub(conn, sentinel ? Mode.SENTINEL : Mode.STANDALONE, withPubSub,
                         () -> client.connectPubSubAsync(StringCodec.UTF8, uri).toCompletableFuture());
             }).thenCompose(f -> f);
         });
+    }
+
+    /** The server turned out to be a cluster node: the standalone client (and its probe connection) goes. */
+    private synchronized void dropStandalone(RedisClient client) {
+        if (standalone == client) {
+            standalone = null;
+        }
+        client.shutdownAsync(0, 2, TimeUnit.SECONDS);
     }
 
     private synchronized CompletableFuture<Connection> connectCluster(boolean withPubSub) {

@@ -180,8 +180,15 @@ public final class RedisRegistrationStore implements RegistrationStore, MeterBin
         this.clock = Objects.requireNonNull(clock, "clock");
         this.keys = new RedisKeys(settings.keyPrefix());
         this.ttlMillis = Long.toString(settings.ttl().toMillis());
-        this.connector = new RedisConnector(settings.uri());
         this.outbox = settings.outboxDir() == null ? null : new Outbox(settings.outboxDir());
+        try {
+            this.connector = new RedisConnector(settings.uri());
+        } catch (RuntimeException e) {
+            if (outbox != null) {
+                outbox.close();
+            }
+            throw e;
+        }
         this.feed = new ChangeFeed(keys.channel(), UUID.randomUUID().toString());
         ScheduledThreadPoolExecutor s = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "scopegate-redis");
@@ -431,7 +438,11 @@ public final class RedisRegistrationStore implements RegistrationStore, MeterBin
             return;
         }
         scheduler.shutdownNow();
-        connector.close(); // closes the connections too
+        RedisConnector.Connection c = connection;
+        if (c != null) {
+            c.close();
+        }
+        connector.close();
         if (outbox != null) {
             outbox.close();
         }
@@ -533,7 +544,7 @@ public final class RedisRegistrationStore implements RegistrationStore, MeterBin
                 return;
             }
             if (closed.get()) {
-                c.close();
+                c.closeAsync(); // on a Lettuce thread: must not wait for it
                 return;
             }
             connection = c;

@@ -212,7 +212,11 @@ class RedisRegistrationStoreTest {
 
         await(() -> dropAll.get() > before);
         await(() -> {
-            a.put(reg("c9", "x", T0)).join();
+            try {
+                a.put(reg("c9", "x", T0)).join();
+            } catch (CompletionException notReconnectedYet) {
+                return false;
+            }
             return heard.contains("c9");
         });
     }
