@@ -42,6 +42,7 @@ import dev.scopegate.metrics.MeteredRegistrationStore;
 import dev.scopegate.metrics.MetadataMetrics;
 import dev.scopegate.metrics.MetricsRegistry;
 import dev.scopegate.metrics.ReloadMetrics;
+import dev.scopegate.store.redis.RedisRegistrationStore;
 import io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.handler.ssl.SslContext;
@@ -79,6 +80,7 @@ import java.util.function.Supplier;
  * scopegate.jar [--config FILE]                       run the gateway
  * scopegate.jar check --config FILE                   validate a config, exit 0/1
  * scopegate.jar import --config FILE REGISTRATIONS    backfill registrations into the store
+ * scopegate.jar store copy --from embedded --to redis [--config FILE]   migrate (and back)
  * </pre>
  */
 public final class ScopegateMain implements AutoCloseable {
@@ -123,12 +125,20 @@ public final class ScopegateMain implements AutoCloseable {
         blocking = Executors.newCachedThreadPool(daemon("scopegate-blocking"));
         scheduler = Executors.newSingleThreadScheduledExecutor(daemon("scopegate-scheduler"));
 
-        MeteredRegistrationStore meteredStore = new MeteredRegistrationStore(openStore(initial), registry);
+        RegistrationStore opened = openStore(initial, true);
+        RedisRegistrationStore shared = opened instanceof RedisRegistrationStore r ? r : null;
+        MeteredRegistrationStore meteredStore = new MeteredRegistrationStore(opened, registry);
         store = meteredStore;
         scheduler.scheduleWithFixedDelay(meteredStore::refreshCount, 0, STORE_COUNT_INTERVAL.toMillis(),
                 TimeUnit.MILLISECONDS);
         registrations = new RegistrationRepository(store, initial.cache().registrations().maxSize(),
-                initial.cache().registrations().expireAfterAccess(), Ticker.systemTicker(), blocking, clock);
+                initial.cache().registrations().expireAfterAccess(), RegistrationRepository.DEFAULT_NEGATIVE_TTL,
+                shared == null ? null : shared.cacheRefresh(), Ticker.systemTicker(), blocking, clock);
+        if (shared != null) {
+            // Other replicas write the same Redis: their changes evict ours (cross-replica coherence).
+            shared.onRemoteChange(registrations::invalidate, registrations::invalidateAll);
+            shared.bindTo(registry);
+        }
         CaffeineCacheMetrics.monitor(registry, registrations.cache(), "registrations");
 
         fetcher = NettyHttpFetcher.builder(transport.workers()).channelType(transport.channelType())
@@ -262,9 +272,11 @@ public final class ScopegateMain implements AutoCloseable {
         };
     }
 
-    private static RegistrationStore openStore(ScopegateConfig c) {
+    /** @param gateway true for the gateway: Redis writes it cannot make wait in a local outbox; CLI tools fail instead */
+    private static RegistrationStore openStore(ScopegateConfig c, boolean gateway) {
         if (c.store().type() == ScopegateConfig.StoreType.REDIS) {
-            throw new IllegalStateException("store.type: redis is not available in this version; use embedded");
+            RedisRegistrationStore.Settings settings = RedisRegistrationStore.Settings.from(c);
+            return new RedisRegistrationStore(gateway ? settings : settings.withoutOutbox(), Clock.systemUTC());
         }
         return new SqliteRegistrationStore(Path.of(c.store().path()));
     }
@@ -368,6 +380,9 @@ public final class ScopegateMain implements AutoCloseable {
         if (args.length > 0 && args[0].equals("import")) {
             return importCommand(args);
         }
+        if (args.length > 1 && args[0].equals("store") && args[1].equals("copy")) {
+            return StoreCopyCommand.run(Arrays.copyOfRange(args, 2, args.length), System.out, System.err);
+        }
         Path file = configArg(args, 0);
         if (file == null) {
             return usage();
@@ -440,7 +455,7 @@ public final class ScopegateMain implements AutoCloseable {
             e.errors().forEach(System.err::println);
             return 1;
         }
-        try (RegistrationStore s = openStore(c)) {
+        try (RegistrationStore s = openStore(c, false)) {
             return ImportCommand.run(Path.of(regs), s, System.out, System.err);
         }
     }
@@ -464,7 +479,8 @@ public final class ScopegateMain implements AutoCloseable {
     private static int usage() {
         System.err.println("usage: scopegate.jar [--config FILE]\n"
                 + "       scopegate.jar check --config FILE\n"
-                + "       scopegate.jar import --config FILE REGISTRATIONS");
+                + "       scopegate.jar import --config FILE REGISTRATIONS\n"
+                + "       scopegate.jar store copy --from embedded|redis --to redis|embedded [--config FILE]");
         return 64;
     }
 }

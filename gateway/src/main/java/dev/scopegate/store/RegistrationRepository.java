@@ -1,6 +1,7 @@
 package dev.scopegate.store;
 
 import com.github.benmanes.caffeine.cache.AsyncCache;
+import com.github.benmanes.caffeine.cache.AsyncCacheLoader;
 import com.github.benmanes.caffeine.cache.AsyncLoadingCache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
@@ -67,6 +68,19 @@ public final class RegistrationRepository {
      */
     public RegistrationRepository(RegistrationStore store, long maxSize, Duration expireAfterAccess,
                                   Duration negativeTtl, Ticker ticker, Executor executor, Clock clock) {
+        this(store, maxSize, expireAfterAccess, negativeTtl, null, ticker, executor, clock);
+    }
+
+    /**
+     * For a store other replicas write too (Redis): {@code refreshAfterWrite} (null: never) makes
+     * a read of an entry loaded longer ago than that reload it from the store in the background.
+     * The read still gets the cached answer, and a failed reload keeps it, so an unreachable store
+     * does not empty the cache. Pair it with {@link #invalidate}/{@link #invalidateAll} driven by
+     * the store's change notifications.
+     */
+    public RegistrationRepository(RegistrationStore store, long maxSize, Duration expireAfterAccess,
+                                  Duration negativeTtl, Duration refreshAfterWrite, Ticker ticker, Executor executor,
+                                  Clock clock) {
         this.store = Objects.requireNonNull(store, "store");
         this.clock = Objects.requireNonNull(clock, "clock");
         Objects.requireNonNull(expireAfterAccess, "expireAfterAccess");
@@ -79,13 +93,27 @@ public final class RegistrationRepository {
         }
         long positiveNanos = saturatedNanos(expireAfterAccess);
         long negativeNanos = Math.min(saturatedNanos(negativeTtl), positiveNanos);
-        this.cache = Caffeine.newBuilder()
+        Caffeine<String, Optional<Registration>> builder = Caffeine.newBuilder()
                 .maximumSize(maxSize)
                 .expireAfter(new RegistrationExpiry(positiveNanos, negativeNanos))
                 .ticker(Objects.requireNonNull(ticker, "ticker"))
                 .executor(Objects.requireNonNull(executor, "executor"))
-                .recordStats(() -> statsCounter)
-                .buildAsync((clientId, ignored) -> store.get(clientId));
+                .recordStats(() -> statsCounter);
+        if (refreshAfterWrite != null) {
+            builder.refreshAfterWrite(refreshAfterWrite);
+        }
+        this.cache = builder.buildAsync(new AsyncCacheLoader<>() {
+            @Override
+            public CompletableFuture<Optional<Registration>> asyncLoad(String clientId, Executor ignored) {
+                return store.get(clientId);
+            }
+
+            @Override
+            public CompletableFuture<Optional<Registration>> asyncReload(String clientId, Optional<Registration> old,
+                                                                         Executor ignored) {
+                return store.get(clientId).exceptionally(failure -> old);
+            }
+        });
     }
 
     /**
@@ -164,6 +192,14 @@ public final class RegistrationRepository {
     /** Drops the cached entry (admin, or a change made behind the repository's back). */
     public void invalidate(String clientId) {
         cache.synchronous().invalidate(Objects.requireNonNull(clientId, "clientId"));
+    }
+
+    /**
+     * Drops every cached entry: another writer of the store (a replica sharing Redis) changed
+     * clients and which ones is unknown (a change notification may have been missed).
+     */
+    public void invalidateAll() {
+        cache.synchronous().invalidateAll();
     }
 
     /** Hits, misses, loads and evictions since construction. */
