@@ -110,6 +110,19 @@ public final class ScopegateMain implements AutoCloseable {
     private volatile ConfigWatcher watcher;
     private volatile ReloadSignal hangup;
 
+    /**
+     * Caffeine reports a failed asynchronous load through java.util.logging with a stack trace,
+     * once per failed store read: the store already logs and counts those (store errors), so
+     * the duplicate is switched off. Held here: JUL keeps loggers only weakly.
+     */
+    private static final java.util.logging.Logger CAFFEINE_LOG = quiet("com.github.benmanes.caffeine");
+
+    private static java.util.logging.Logger quiet(String name) {
+        java.util.logging.Logger l = java.util.logging.Logger.getLogger(name);
+        l.setLevel(java.util.logging.Level.OFF);
+        return l;
+    }
+
     private ScopegateMain(ScopegateConfig initial) throws Exception {
         Logger log = LoggerFactory.getLogger(ScopegateMain.class);
         this.config = new ConfigHolder(initial);

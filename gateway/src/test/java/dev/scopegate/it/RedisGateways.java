@@ -88,10 +88,14 @@ final class RedisGateways implements AutoCloseable {
     }
 
     HttpResponse<String> send(String method, String url, String body) throws Exception {
+        return send(method, url, body, "application/json");
+    }
+
+    HttpResponse<String> send(String method, String url, String body, String contentType) throws Exception {
         HttpRequest.BodyPublisher p = body == null ? HttpRequest.BodyPublishers.noBody()
                 : HttpRequest.BodyPublishers.ofString(body);
         return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(15))
-                .header("Content-Type", "application/json").method(method, p).build(), HttpResponse.BodyHandlers.ofString());
+                .header("Content-Type", contentType).method(method, p).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     /** Waits until the replica's metadata is loaded (its store may still be down). */

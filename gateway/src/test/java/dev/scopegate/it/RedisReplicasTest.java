@@ -54,11 +54,16 @@ class RedisReplicasTest {
 
     @Test
     void theSeedReconnectSucceedsWhenRegistrationAndReconnectHitDifferentReplicas() throws Exception {
-        // Scenario 1: register through A (no scope in the DCR), first connect with scope through B.
+        // Scenario 1: register through A (no scope in the DCR), first connect with scope through B
+        // (authorization request and code exchange; what B learns is shared through Redis).
         String clientId = gateways.register(a, null);
-        String q1 = authorizeQuery(clientId, "oauth_s_691b55f5b11481919ddp59nge4998443f", SEED_SCOPE_QUERY);
+        String q1 = authorizeQuery(clientId, "oauth_s_691b55f5b11481919ddp59nge4998443f", SEED_SCOPE_QUERY,
+                SeedScenariosTest.CHALLENGE);
         assertThat(gateways.get(RedisGateways.gw(b) + "/oauth/authorize?" + q1).statusCode()).isEqualTo(302);
         assertThat(gateways.lastAuthorizeQuery()).isEqualTo(q1);
+        assertThat(gateways.send("POST", RedisGateways.gw(b) + "/oauth/token",
+                "grant_type=authorization_code&code=c0de&client_id=" + clientId + "&code_verifier=" + SeedScenariosTest.VERIFIER,
+                "application/x-www-form-urlencoded").statusCode()).isEqualTo(200);
         waitFor(() -> {
             try {
                 return gateways.get(admin(a) + "/admin/clients/" + clientId).body().contains("time-off:write");
