@@ -675,8 +675,13 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                         return;
                     }
                     state = State.RELAYING;
-                    head.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
-                    head.headers().set(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+                    int code = head.status().code();
+                    if (code != 204 && code != 304 && !HttpMethod.HEAD.equals(request.method())) {
+                        // the body was aggregated: its length is now known (RFC 9110 §8.6
+                        // forbids Content-Length on 204, and HEAD/304 keep the upstream's)
+                        head.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
+                        head.headers().set(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+                    }
                     writeResponseHead(head);
                     bytesOut += body.readableBytes();
                     ctx.writeAndFlush(new DefaultLastHttpContent(body));

@@ -263,6 +263,7 @@ class SeedScenariosTest {
         HttpResponse<Void> del = http.send(HttpRequest.newBuilder(URI.create(gw() + "/oauth/register/" + clientId))
                 .DELETE().build(), HttpResponse.BodyHandlers.discarding());
         assertThat(del.statusCode()).isEqualTo(204);
+        assertThat(del.headers().firstValue("Content-Length")).isEmpty(); // RFC 9110 §8.6
         assertThat(get(admin() + "/admin/clients/" + clientId).statusCode()).isEqualTo(404);
         get(gw() + "/oauth/authorize?" + authorizeQuery(clientId, "s", null));
         assertThat(lastAuthorizeQuery()).doesNotContain("scope=");
