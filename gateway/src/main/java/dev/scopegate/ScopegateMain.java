@@ -195,7 +195,7 @@ public final class ScopegateMain implements AutoCloseable {
         ScopegateConfig.Listen listen = initial.listen();
         proxy = new ProxyServer(transport, new ProxyServer.Listener(listen.host(), listen.port(), serverTls(listen.tls()),
                 initial.limits().maxInitialLineBytes(), initial.limits().maxHeaderBytes(), CLIENT_IDLE_TIMEOUT),
-                settings, upstream, router, proxyMetrics, new AccessLog(), new Lifecycle());
+                settings, upstream, router, proxyMetrics, new AccessLog(initial.logging().json()), new Lifecycle());
         admin = new AdminServer(transport, initial.admin().host(), initial.admin().port(),
                 () -> config.current().admin().token(), registry,
                 new AdminServer.Readiness(metadata::ready, store::ping), registrations, normalizer);

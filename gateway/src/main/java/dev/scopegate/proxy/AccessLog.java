@@ -14,22 +14,58 @@ public final class AccessLog {
 
     private static final Logger log = LoggerFactory.getLogger("scopegate.access");
 
+    private final boolean structured;
+
+    /** Text lines only (no key-value pairs). */
+    public AccessLog() {
+        this(false);
+    }
+
+    /**
+     * @param structured also attach every field as an SLF4J key-value pair, for the JSON layout;
+     *                   off for the text layout, where they would only cost time per request
+     */
+    public AccessLog(boolean structured) {
+        this.structured = structured;
+    }
+
+    /** Called on an event loop once per request: one preformatted message, no boxing. */
     public void exchange(String clientIp, String method, String path, int status, long bytesIn, long bytesOut,
                          long upstreamNanos, long totalNanos, RouteKind route) {
         if (!log.isInfoEnabled()) {
             return;
         }
         String shownPath = printable(path);
-        Object shownStatus = status < 0 ? "aborted" : status;
-        String upstreamMs = upstreamNanos < 0 ? "-" : millis(upstreamNanos);
-        String totalMs = millis(totalNanos);
+        StringBuilder line = new StringBuilder(96 + shownPath.length());
+        line.append(clientIp).append(" \"").append(method).append(' ').append(shownPath).append("\" ");
+        if (status < 0) {
+            line.append("aborted");
+        } else {
+            line.append(status);
+        }
+        line.append(" in=").append(bytesIn).append(" out=").append(bytesOut).append(" upstream_ms=");
+        if (upstreamNanos < 0) {
+            line.append('-');
+        } else {
+            millis(line, upstreamNanos);
+        }
+        line.append(" total_ms=");
+        millis(line, totalNanos);
+        line.append(" route=").append(route.label());
+        String message = line.toString();
+        if (!structured) {
+            log.info(message);
+            return;
+        }
+        StringBuilder ms = new StringBuilder(8);
         log.atInfo()
                 .addKeyValue("client_ip", clientIp).addKeyValue("method", method).addKeyValue("path", shownPath)
-                .addKeyValue("status", shownStatus).addKeyValue("bytes_in", bytesIn).addKeyValue("bytes_out", bytesOut)
-                .addKeyValue("upstream_ms", upstreamMs).addKeyValue("total_ms", totalMs)
+                .addKeyValue("status", status < 0 ? "aborted" : status).addKeyValue("bytes_in", bytesIn)
+                .addKeyValue("bytes_out", bytesOut)
+                .addKeyValue("upstream_ms", upstreamNanos < 0 ? "-" : millis(ms, upstreamNanos).toString())
+                .addKeyValue("total_ms", millis(new StringBuilder(8), totalNanos).toString())
                 .addKeyValue("route", route.label())
-                .log("{} \"{} {}\" {} in={} out={} upstream_ms={} total_ms={} route={}", clientIp, method, shownPath,
-                        shownStatus, bytesIn, bytesOut, upstreamMs, totalMs, route.label());
+                .log(message);
     }
 
     public void refused(String clientIp, int status, String cause) {
@@ -41,9 +77,9 @@ public final class AccessLog {
                 .log("{} \"-\" {} refused: {}", clientIp, status, shownCause);
     }
 
-    private static String millis(long nanos) {
+    private static StringBuilder millis(StringBuilder b, long nanos) {
         long micros = nanos / 1000;
-        return (micros / 1000) + "." + (micros % 1000 / 100);
+        return b.append(micros / 1000).append('.').append(micros % 1000 / 100);
     }
 
     /** Paths come from clients: keep log lines single-line and bounded. */
