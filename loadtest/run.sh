@@ -316,6 +316,7 @@ run_one() { # round case conns target seconds
   fi
   [ "$round" = warmup ] && return 0
   local errors=$((r[connect] + r[read] + r[write] + r[status] + r[timeout] + r[mismatches]))
+  [ "${r[requests]}" -gt 0 ] || errors=$((errors + 1)) # no response at all within the run counts as a failure
   local rps cpu
   rps=$(awk -v n="${r[requests]}" -v d="${r[duration_us]}" 'BEGIN { printf "%.1f", n / (d / 1e6) }')
   cpu=$(awk -v t=$((t1 - t0)) -v hz="$HZ" -v n="${r[requests]}" 'BEGIN { printf "%.2f", (n > 0 ? t * 1e6 / hz / n : 0) }')
@@ -340,23 +341,33 @@ targets_for() { # case conns round -> ordered targets
   echo "${list[@]}"
 }
 
-profile() { # JFR on the default gateway under GET, POST and authorize load
-  local jfr=$WORK/scopegate.jfr total=0 c out n
+profile() { # JFR on the default gateway: GET, POST and authorize together, then DCR alone
   # JDK 17's profile settings, with Java samples every 2 ms instead of 10 (more samples per run).
   sed '/<event name="jdk.ExecutionSample">/,/<\/event>/ s/\(<setting name="period"[^>]*>\)[^<]*</\12 ms</' \
     "$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")/lib/jfr/profile.jfc" >"$WORK/profile.jfc"
-  jcmd "$SG_PID" JFR.start name=loadtest settings="$WORK/profile.jfc" >/dev/null
-  for c in get post authz-hit; do
-    case_spec "$c" scopegate
-    out=$(taskset -c 0 wrk -t1 -c"$MAXCONNS" -d"${PROFILE_SECONDS}s" --timeout 5s -s "$LT/wrk/$WRK_SCRIPT" \
-          "http://127.0.0.1:$SG_PORT$WRK_URL_PATH" -- "$WRK_ARG" 2>&1 || true)
-    n=$(sed -n 's/^RESULT requests=\([0-9]*\).*/\1/p' <<<"$out")
-    total=$((total + ${n:-0}))
+  local set title jfr total c out n
+  : >"$WORK/jfr.md"
+  for set in "get post authz-hit" "dcr"; do
+    jfr=$WORK/scopegate-${set// /-}.jfr
+    total=0
+    jcmd "$SG_PID" JFR.start name=loadtest settings="$WORK/profile.jfc" >/dev/null
+    for c in $set; do
+      case_spec "$c" scopegate
+      out=$(taskset -c 0 wrk -t1 -c"$MAXCONNS" -d"${PROFILE_SECONDS}s" --timeout 5s -s "$LT/wrk/$WRK_SCRIPT" \
+            "http://127.0.0.1:$SG_PORT$WRK_URL_PATH" -- "$WRK_ARG" 2>&1 || true)
+      n=$(sed -n 's/^RESULT requests=\([0-9]*\).*/\1/p' <<<"$out")
+      total=$((total + ${n:-0}))
+    done
+    jcmd "$SG_PID" JFR.stop name=loadtest filename="$jfr" >/dev/null
+    [ "$set" = dcr ] && title="DCR POST alone" || title="GET, POST and authorize with rewrite"
+    {
+      echo "### $title ($PROFILE_SECONDS s per case at $MAXCONNS connections, $total requests)"
+      echo
+      java -cp "$LT/target/benchmarks.jar" dev.scopegate.loadtest.JfrReport "$jfr" "$total" 12 || echo "(JFR report failed)"
+      echo
+    } >>"$WORK/jfr.md"
   done
-  jcmd "$SG_PID" JFR.stop name=loadtest filename="$jfr" >/dev/null
-  java -cp "$LT/target/benchmarks.jar" dev.scopegate.loadtest.JfrReport "$jfr" "$total" 12 >"$WORK/jfr.md" \
-    || log "JFR report failed"
-  echo "jfr.setup=JFR (JDK profile settings, Java samples every 2 ms) attached with jcmd to the default gateway while wrk ran GET, POST and authorize-with-rewrite for $PROFILE_SECONDS s each at $MAXCONNS connections ($total requests); these runs are not in the tables above." >>"$WORK/facts.properties"
+  echo "jfr.setup=JFR (JDK profile settings, Java samples every 2 ms) attached with jcmd to the default gateway while wrk ran the cases below; these runs are not in the tables above. Shares are of samples (CPU) or of sampled allocation weight." >>"$WORK/facts.properties"
 }
 
 footprint() {
@@ -391,7 +402,7 @@ jmh() {
   [ "$QUICK" -eq 1 ] && extra=(-wi 1 -w 200ms -i 2 -r 300ms)
   if taskset -c 1 java -jar "$LT/target/benchmarks.jar" -prof gc -rf json -rff "$WORK/jmh.json" "${extra[@]}" \
       'dev.scopegate.loadtest.jmh' >"$WORK/jmh.log" 2>&1; then
-    echo "jmh.setup=\`taskset -c 1 java -jar loadtest/target/benchmarks.jar -prof gc${extra[*]:+ ${extra[*]}}\` $([ "$QUICK" -eq 1 ] && echo '(shortened: smoke test only)' || echo '(1 fork, 3×1 s warm-up, 5×1 s measurement)'); alone on CPU 1, wrk idle." >>"$WORK/facts.properties"
+    echo "jmh.setup=\`taskset -c 1 java -jar loadtest/target/benchmarks.jar -prof gc${extra[*]:+ ${extra[*]}}\` $([ "$QUICK" -eq 1 ] && echo '(shortened: smoke test only)' || echo '(1 fork, 5×1 s warm-up, 5×1 s measurement)'); alone on CPU 1, wrk idle." >>"$WORK/facts.properties"
   else
     log "JMH failed; see $WORK/jmh.log"
     rm -f "$WORK/jmh.json"
