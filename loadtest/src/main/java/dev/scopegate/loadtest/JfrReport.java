@@ -37,6 +37,8 @@ public final class JfrReport {
     private final Map<String, long[]> monitors = new HashMap<>();
     private final Map<String, long[]> parks = new HashMap<>();
     private final Map<String, Long> samplesByThread = new HashMap<>();
+    /** Per thread: sum of user load, sum of system load, number of readings. */
+    private final Map<String, double[]> threadLoad = new HashMap<>();
     private long samples;
     private long allocSampled;
     private long gcCount;
@@ -64,6 +66,7 @@ public final class JfrReport {
                     case "jdk.JavaMonitorEnter" -> blocked(monitors, e, className(e, "monitorClass"));
                     case "jdk.ThreadPark" -> blocked(parks, e, className(e, "parkedClass"));
                     case "jdk.GarbageCollection" -> gc(e);
+                    case "jdk.ThreadCPULoad" -> threadLoad(e);
                     default -> { }
                 }
             }
@@ -118,7 +121,7 @@ public final class JfrReport {
             return "metrics (micrometer)";
         }
         if (decision) {
-            return "scope decision, param codec, registration cache";
+            return "OAuth logic: scope decision, param codec, registrations (parse, cache, store)";
         }
         for (RecordedFrame fr : frames) {
             String type = typeName(fr);
@@ -194,6 +197,13 @@ public final class JfrReport {
         v[1] += e.getDuration().toNanos();
     }
 
+    private void threadLoad(RecordedEvent e) {
+        double[] v = threadLoad.computeIfAbsent(threadGroupName(e.getThread("eventThread")), k -> new double[3]);
+        v[0] += e.getFloat("user");
+        v[1] += e.getFloat("system");
+        v[2]++;
+    }
+
     private void gc(RecordedEvent e) {
         gcCount++;
         long pause = e.getDuration("sumOfPauses").toNanos();
@@ -217,7 +227,21 @@ public final class JfrReport {
         out.println("CPU samples by activity (a sample counts once, logging before metrics before decision):");
         out.println();
         table(out, "activity", categories, samples, top);
-        out.println("CPU samples by thread:");
+        if (!threadLoad.isEmpty()) {
+            out.println("CPU load by thread (jdk.ThreadCPULoad, share of one CPU, averaged; includes time in the kernel, "
+                    + "which Java samples do not see):");
+            out.println();
+            out.println("| thread | user | system |");
+            out.println("|---|---:|---:|");
+            threadLoad.entrySet().stream()
+                    .sorted(Comparator.comparingDouble((Map.Entry<String, double[]> en) ->
+                            -(en.getValue()[0] + en.getValue()[1]) / en.getValue()[2]))
+                    .limit(top)
+                    .forEach(en -> out.printf(Locale.ROOT, "| `%s` | %.1f%% | %.1f%% |%n", en.getKey(),
+                            100 * en.getValue()[0] / en.getValue()[2], 100 * en.getValue()[1] / en.getValue()[2]));
+            out.println();
+        }
+        out.println("Java CPU samples by thread:");
         out.println();
         table(out, "thread", samplesByThread, samples, top);
         out.println("Hottest top frames:");

@@ -56,6 +56,8 @@ public final class Fixture implements AutoCloseable {
             + "&state=oauth_s_691b57560b648191a5a85lt8e30e0894"
             + "&code_challenge=usJfT28XGmDtSalaQQgcvouUG95K5jDvwNiL21j8u5o&code_challenge_method=S256"
             + "&resource=https%3A%2F%2Fmy-domain%2Fmcp";
+    static final String RECONNECT_QUERY_WITHOUT_RESOURCE =
+            RECONNECT_QUERY.substring(0, RECONNECT_QUERY.indexOf("&resource="));
     static final String UNKNOWN_QUERY = RECONNECT_QUERY.replace(CLIENT_ID, UNKNOWN_CLIENT_ID);
     /** The seed's first connect (scenario 1): scope present, left alone. */
     static final String CONNECT_QUERY = RECONNECT_QUERY
