@@ -1,0 +1,45 @@
+package dev.scopegate.loadtest.jmh;
+
+import dev.scopegate.oauth.OAuthParams;
+import dev.scopegate.oauth.ParamCodec;
+import dev.scopegate.oauth.Params;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.Blackhole;
+
+import java.util.concurrent.TimeUnit;
+
+/** The parameter codec on the seed's reconnect query: split and check, then the rewrite. */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 5, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"-Xmx256m", "-Dlogback.configurationFile=logback-bench.xml"})
+@State(Scope.Thread)
+public class ParamCodecBenchmark {
+
+    private String query = Fixture.RECONNECT_QUERY;
+
+    /** Split and well-formedness check only. */
+    @Benchmark
+    public Params parse() {
+        return ParamCodec.parse(query);
+    }
+
+    /** What the router does with a reconnect: parse, read the parameters it needs, append the scope. */
+    @Benchmark
+    public void parseAndRewrite(Blackhole bh) {
+        Params p = ParamCodec.parse(query);
+        bh.consume(p.count(OAuthParams.CLIENT_ID));
+        bh.consume(p.first(OAuthParams.CLIENT_ID));
+        bh.consume(p.count(OAuthParams.SCOPE));
+        bh.consume(p.withScope(Fixture.SCOPE));
+    }
+}
