@@ -19,6 +19,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.pool.ChannelPool;
 import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -42,13 +43,14 @@ import io.netty.util.concurrent.ScheduledFuture;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
  * The client side of the proxy: one instance per client connection, last in its pipeline
- * (after the HTTP codec, a {@code FlowControlHandler} and {@code 100-continue} handling).
+ * (after the HTTP codec). It answers {@code Expect: 100-continue} itself, in turn.
  *
  * <p>Exchanges run one at a time: {@code AUTO_READ} is off and the next message is asked for
  * only when the current step is done, so pipelined requests are answered in order and a body
@@ -81,8 +83,13 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     /** Pool cache: most connections talk to a single origin. */
     private Origin cachedOrigin;
     private ChannelPool cachedPool;
-    /** A read was asked for and no message arrived yet: asking again would deliver two. */
-    private boolean readPending;
+    /**
+     * Decoded messages not yet handled. The decoder may produce several messages from one socket
+     * read (pipelined requests, a head and its body); they wait here until the exchange asks for
+     * the next one, so exactly one message is handled per {@link #readNext()}, in order.
+     */
+    private final ArrayDeque<Object> inbound = new ArrayDeque<>(4);
+    private boolean wantMessage;
 
     FrontendHandler(Shared shared) {
         this.shared = shared;
@@ -105,23 +112,39 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         shared.metrics().connectionClosed();
+        Object queued;
+        while ((queued = inbound.poll()) != null) {
+            ReferenceCountUtil.release(queued);
+        }
         if (current != null) {
             current.clientGone();
         }
         super.channelInactive(ctx);
     }
 
-    /** Asks for exactly one more message from the client (see FlowControlHandler). */
+    /** Asks for exactly one more message from the client. */
     private void readNext() {
-        if (!readPending) {
-            readPending = true;
-            ctx.read();
+        wantMessage = true;
+        drain();
+        if (wantMessage && inbound.isEmpty()) {
+            ctx.read(); // idempotent while a read is pending
+        }
+    }
+
+    private void drain() {
+        while (wantMessage && !inbound.isEmpty()) {
+            wantMessage = false;
+            handle(inbound.poll()); // may call readNext() again
         }
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        readPending = false;
+        inbound.add(msg);
+        drain();
+    }
+
+    private void handle(Object msg) {
         if (msg instanceof HttpRequest request) {
             if (current != null) { // cannot happen: one message is read at a time
                 ReferenceCountUtil.release(msg);
@@ -149,12 +172,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
-        // Netty 4.2's FlowControlHandler counts a read as satisfied when a socket read completes
-        // without producing a message (a partial head or chunk), and forwards the completion only
-        // then: the read we asked for is forgotten, so ask again (netty/netty#17050).
-        if (readPending) {
-            readPending = false;
-            readNext();
+        if (wantMessage && inbound.isEmpty() && ctx.channel().isActive()) {
+            ctx.read(); // a read that produced no whole message: keep reading
         }
         super.channelReadComplete(ctx);
     }
@@ -211,6 +230,19 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             if (originForm == null) {
                 refuse(HttpResponseStatus.BAD_REQUEST, "Bad Request: unsupported request target", "request target", "target");
                 return;
+            }
+        }
+        String expect = headers.get(HttpHeaderNames.EXPECT);
+        if (expect != null) {
+            if (version.minorVersion() >= 1 && !HttpHeaderValues.CONTINUE.contentEqualsIgnoreCase(expect.trim())) {
+                refuse(HttpResponseStatus.EXPECTATION_FAILED, "Expectation Failed", "unsupported expectation", "expectation");
+                return;
+            }
+            headers.remove(HttpHeaderNames.EXPECT); // this hop's business (RFC 9110 §10.1.1)
+            if (version.minorVersion() >= 1) {
+                // answered here, when this request's turn comes, never ahead of an earlier response
+                ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
+                        Unpooled.EMPTY_BUFFER));
             }
         }
         ProxySettings settings = shared.settings().get();
@@ -625,9 +657,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             }
             state = State.RELAYING;
             writeResponseHead(response);
-            // The head may arrive alone (an event stream, a slow body): show it to the client now
-            // and ask for the body, which no relayed content would otherwise ask for.
-            ctx.flush();
+            // Flushed when this upstream read completes (onUpstreamReadComplete), together with any
+            // body that came in the same read: one write per read, not one per part. A head that
+            // arrives alone (an event stream, a slow body) still reaches the client at once.
             if (ctx.channel().isWritable()) {
                 upstream.read();
             }
@@ -704,9 +736,16 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 responseDone();
                 return;
             }
-            ctx.writeAndFlush(content);
+            ctx.write(content); // flushed at the end of this upstream read
             if (ctx.channel().isWritable()) {
                 upstream.read();
+            }
+        }
+
+        @Override
+        public void onUpstreamReadComplete() {
+            if (state == State.RELAYING) {
+                ctx.flush();
             }
         }
 

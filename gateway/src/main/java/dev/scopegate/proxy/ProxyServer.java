@@ -8,8 +8,6 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
-import io.netty.handler.flow.FlowControlHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -26,10 +24,8 @@ import java.util.concurrent.TimeUnit;
  * gracefully (stop accepting, let in-flight exchanges finish up to a bound, then close).
  *
  * <p>Client pipeline: {@code tls} (optional) → {@code idle} → {@code http} ({@link ServerHttpCodec})
- * → {@code flow} ({@link FlowControlHandler}: one message per read) → {@code expect-continue} →
- * {@code frontend} ({@link FrontendHandler}). {@code expect-continue} sits behind {@code flow} so
- * that a pipelined request's {@code 100 Continue} is sent when its turn comes, not in the middle
- * of the response before it.
+ * → {@code frontend} ({@link FrontendHandler}), which takes one decoded message at a time (so
+ * pipelined requests, and their {@code 100 Continue}, are answered in order).
  */
 public final class ProxyServer implements AutoCloseable {
 
@@ -94,8 +90,6 @@ public final class ProxyServer implements AutoCloseable {
     }
 
     private void addProxyHandlers(ChannelPipeline p) {
-        p.addLast("flow", new FlowControlHandler());
-        p.addLast("expect-continue", new HttpServerExpectContinueHandler());
         p.addLast("frontend", new FrontendHandler(shared));
     }
 

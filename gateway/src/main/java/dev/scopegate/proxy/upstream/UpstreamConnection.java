@@ -149,6 +149,15 @@ public final class UpstreamConnection extends ChannelDuplexHandler {
     }
 
     @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+        UpstreamListener l = listener;
+        if (l != null) {
+            l.onUpstreamReadComplete();
+        }
+        super.channelReadComplete(ctx);
+    }
+
+    @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         if (listener != null) {
             fail(new UpstreamFailure(UpstreamFailure.Kind.RESET, "upstream closed the connection", null));

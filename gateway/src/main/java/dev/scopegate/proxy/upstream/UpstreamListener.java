@@ -20,4 +20,8 @@ public interface UpstreamListener {
 
     /** The upstream connection became writable again. */
     void onUpstreamWritable();
+
+    /** A read from the upstream socket is complete: flush what was relayed from it. */
+    default void onUpstreamReadComplete() {
+    }
 }

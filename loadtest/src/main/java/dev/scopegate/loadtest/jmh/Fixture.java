@@ -8,6 +8,7 @@ import dev.scopegate.loadtest.IdpSimulator;
 import dev.scopegate.loadtest.MemoryStore;
 import dev.scopegate.metrics.ScopeMetrics;
 import dev.scopegate.oauth.AuditLog;
+import dev.scopegate.oauth.PendingScopes;
 import dev.scopegate.oauth.HttpFetcher;
 import dev.scopegate.oauth.OAuthParams;
 import dev.scopegate.oauth.Params;
@@ -109,7 +110,8 @@ public final class Fixture implements AutoCloseable {
         ScopeResolver resolver = new ScopeResolver(config.scope());
         normalizer = new ScopeNormalizer(() -> resolver, registrations, metadata::cachedOrNull, resources, documents);
         router = new OAuthRouter(() -> config, metadata, resources, normalizer, registrations,
-                new ScopeMetrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)), new AuditLog(), clock);
+                new ScopeMetrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)), new AuditLog(), clock,
+                new PendingScopes(100_000, java.time.Duration.ofMinutes(10), com.github.benmanes.caffeine.cache.Ticker.systemTicker()));
         Instant now = Instant.parse("2025-11-18T10:00:00Z");
         registrations.save(new Registration(CLIENT_ID, SCOPE,
                 List.of("https://chatgpt.com/connector_platform_oauth_redirect"),
