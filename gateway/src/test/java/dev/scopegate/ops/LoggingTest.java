@@ -61,9 +61,10 @@ class LoggingTest {
                         "source=default", "scope=\"worker:read\"", "dry_run=false");
             });
             assertThat(access.events()).anySatisfy(e -> {
-                assertThat(e.getFormattedMessage()).contains("\"GET /oauth/authorize\" 302");
-                assertThat(e.getKeyValuePairs()).extracting(kv -> kv.key)
-                        .contains("client_ip", "method", "path", "status", "upstream_ms", "total_ms", "route");
+                assertThat(e.getFormattedMessage()).contains("\"GET /oauth/authorize\" 302", "upstream_ms=",
+                        "total_ms=", "route=authorize");
+                // the text layout gets one preformatted message: no key-value pairs to build per request
+                assertThat(e.getKeyValuePairs()).isNullOrEmpty();
             });
             // The reload line names the changed key, never the value.
             assertThat(everything.messages()).anySatisfy(m -> assertThat(m).contains("changed admin.token"));
@@ -76,6 +77,21 @@ class LoggingTest {
                         .doesNotContain("c0de").doesNotContain("st4te").doesNotContain("at-in-header")
                         .doesNotContain("t0ken-never-logged").doesNotContain("code_challenge");
             }
+        }
+    }
+
+    @Test
+    void withTheJsonLayoutTheAccessLogAttachesEveryField() throws Exception {
+        try (LogCapture access = new LogCapture("scopegate.access", Level.INFO)) {
+            new dev.scopegate.proxy.AccessLog(true).exchange("127.0.0.1", "GET", "/oauth/authorize", 302, 0, 10,
+                    1_500_000, 2_500_000, dev.scopegate.proxy.route.RouteKind.AUTHORIZE);
+            assertThat(access.events()).singleElement().satisfies(e -> {
+                assertThat(e.getFormattedMessage())
+                        .isEqualTo("127.0.0.1 \"GET /oauth/authorize\" 302 in=0 out=10 upstream_ms=1.5 total_ms=2.5 route=authorize");
+                assertThat(e.getKeyValuePairs()).extracting(kv -> kv.key)
+                        .containsExactly("client_ip", "method", "path", "status", "bytes_in", "bytes_out", "upstream_ms",
+                                "total_ms", "route");
+            });
         }
     }
 
