@@ -1,12 +1,14 @@
 package dev.scopegate.it;
 
+import static dev.scopegate.testing.TestHttp.json;
+import static dev.scopegate.testing.TestHttp.field;
+import static dev.scopegate.testing.TestHttp.param;
+
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -140,41 +142,8 @@ final class IdpStandIn implements AutoCloseable {
         }
     }
 
-    private static void json(HttpExchange ex, int status, String body) throws IOException {
-        byte[] out = body.getBytes(StandardCharsets.UTF_8);
-        ex.getResponseHeaders().set("Content-Type", "application/json");
-        ex.sendResponseHeaders(status, out.length);
-        try (OutputStream os = ex.getResponseBody()) {
-            os.write(out);
-        }
-    }
 
-    /** A crude JSON string field reader: enough for the documents this stand-in writes itself. */
-    static String field(String json, String name) {
-        String key = "\"" + name + "\"";
-        int i = json.indexOf(key);
-        if (i < 0) {
-            return null;
-        }
-        int colon = json.indexOf(':', i + key.length());
-        int start = json.indexOf('"', colon + 1);
-        int end = json.indexOf('"', start + 1);
-        return start < 0 || end < 0 ? null : json.substring(start + 1, end);
-    }
 
-    static String param(String query, String name) {
-        if (query == null) {
-            return null;
-        }
-        for (String pair : query.split("&")) {
-            int eq = pair.indexOf('=');
-            String n = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-            if (n.equals(name)) {
-                return eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
-            }
-        }
-        return null;
-    }
 
     @Override
     public void close() {

@@ -111,7 +111,7 @@ class KillNineTest {
                     .POST(HttpRequest.BodyPublishers.ofString("{\"redirect_uris\":[\"https://chatgpt.com/cb\"],\"scope\":\"worker:read people:read\"}"))
                     .build(), HttpResponse.BodyHandlers.ofString());
             assertThat(r.statusCode()).isEqualTo(201);
-            clients.add(IdpStandIn.field(r.body(), "client_id"));
+            clients.add(dev.scopegate.testing.TestHttp.field(r.body(), "client_id"));
         }
         gateway.destroyForcibly(); // SIGKILL right after the last 201 reached us
         assertThat(gateway.waitFor(10, TimeUnit.SECONDS)).isTrue();

@@ -123,7 +123,7 @@ final class RedisGateways implements AutoCloseable {
     String register(ScopegateMain g, String scopeOrNull) throws Exception {
         HttpResponse<String> r = send("POST", gw(g) + "/oauth/register", registrationBody(scopeOrNull));
         assertThat(r.statusCode()).as("registration status").isEqualTo(201);
-        return IdpStandIn.field(r.body(), "client_id");
+        return dev.scopegate.testing.TestHttp.field(r.body(), "client_id");
     }
 
     static String registrationBody(String scopeOrNull) {

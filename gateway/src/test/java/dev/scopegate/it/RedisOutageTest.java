@@ -70,7 +70,7 @@ class RedisOutageTest {
                         failures.add("registration answered " + r.statusCode());
                         continue;
                     }
-                    String clientId = IdpStandIn.field(r.body(), "client_id");
+                    String clientId = dev.scopegate.testing.TestHttp.field(r.body(), "client_id");
                     registeredThrough.put(clientId, via);
                     // 302 when the other replica finds it, 400 from the IdP while Redis is away: both
                     // fine here; what matters is that an answer comes (the client's timeout is 15 s).

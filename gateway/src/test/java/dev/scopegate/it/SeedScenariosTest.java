@@ -98,7 +98,7 @@ class SeedScenariosTest {
         HttpResponse<String> r = post(gw() + "/oauth/register", "application/json", body);
         assertThat(r.statusCode()).isEqualTo(201);
         assertThat(r.body()).contains("client_secret"); // relayed unchanged to the client
-        return IdpStandIn.field(r.body(), "client_id");
+        return dev.scopegate.testing.TestHttp.field(r.body(), "client_id");
     }
 
     /** RFC 7636 appendix B. */

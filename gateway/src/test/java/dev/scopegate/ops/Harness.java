@@ -125,7 +125,7 @@ public final class Harness implements AutoCloseable {
         if (r.statusCode() != 201) {
             throw new AssertionError("register answered " + r.statusCode());
         }
-        return TestIdp.field(r.body(), "client_id");
+        return dev.scopegate.testing.TestHttp.field(r.body(), "client_id");
     }
 
     public static String authorizeQuery(String clientId, String state, String scopeParam) {
