@@ -31,12 +31,14 @@ import java.util.function.Supplier;
 public final class ScopeNormalizer {
 
     private static final int MAX_ROUNDS = 4;
+    private static final java.util.Set<Fact> REGISTRATION_ONLY = java.util.EnumSet.of(Fact.REGISTRATION);
 
     private final Supplier<ScopeResolver> resolver;
     private final RegistrationRepository registrations;
     private final Supplier<ServerMetadata> metadata;
     private final ResourceMetadataCache resources;
     private final ClientIdMetadataDocuments documents;
+    private volatile ServerFacts serverFacts;
 
     public ScopeNormalizer(Supplier<ScopeResolver> resolver, RegistrationRepository registrations,
                            Supplier<ServerMetadata> metadata, ResourceMetadataCache resources,
@@ -60,18 +62,31 @@ public final class ScopeNormalizer {
         return lookup(request, all, java.util.EnumSet.allOf(Fact.class)).thenApply(f -> r.explain(request, f));
     }
 
+    /** The server's facts, built once per metadata document (not per request). */
     private Facts serverFacts() {
         ServerMetadata m = metadata.get();
-        return m == null ? Facts.none()
+        ServerFacts cached = serverFacts;
+        if (cached != null && cached.source() == m) {
+            return cached.facts();
+        }
+        Facts f = m == null ? Facts.none()
                 : Facts.none().withServer(m.scopesSupported(), m.issuer(), m.issParameterSupported());
+        serverFacts = new ServerFacts(m, f);
+        return f;
     }
+
+    private record ServerFacts(ServerMetadata source, Facts facts) {}
 
     private CompletableFuture<Facts> gather(AuthorizationRequest request, Facts facts, ScopeResolver r, int round) {
         Decision d = r.decide(request, facts);
         if (!(d instanceof Decision.NeedFacts need) || round >= MAX_ROUNDS) {
             return CompletableFuture.completedFuture(facts);
         }
-        return lookup(request, facts, need.facts()).thenCompose(f -> gather(request, f, r, round + 1));
+        // The registration first: it is usually in memory, and when `registered` or `learned`
+        // wins, the resource and document facts are never needed.
+        java.util.Set<Fact> wanted = need.facts().contains(Fact.REGISTRATION) && !facts.lookedUp(Fact.REGISTRATION)
+                ? REGISTRATION_ONLY : need.facts();
+        return lookup(request, facts, wanted).thenCompose(f -> gather(request, f, r, round + 1));
     }
 
     private CompletableFuture<Facts> lookup(AuthorizationRequest request, Facts facts, java.util.Set<Fact> wanted) {
