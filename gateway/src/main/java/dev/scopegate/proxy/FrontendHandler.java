@@ -90,6 +90,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
      */
     private final ArrayDeque<Object> inbound = new ArrayDeque<>(4);
     private boolean wantMessage;
+    private boolean draining;
 
     FrontendHandler(Shared shared) {
         this.shared = shared;
@@ -132,9 +133,17 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void drain() {
-        while (wantMessage && !inbound.isEmpty()) {
-            wantMessage = false;
-            handle(inbound.poll()); // may call readNext() again
+        if (draining) {
+            return; // the loop below picks the message up: no recursion per pipelined request
+        }
+        draining = true;
+        try {
+            while (wantMessage && !inbound.isEmpty()) {
+                wantMessage = false;
+                handle(inbound.poll()); // may call readNext() again
+            }
+        } finally {
+            draining = false;
         }
     }
 

@@ -291,4 +291,44 @@ class SeedScenariosTest {
         }
         assertThat(idp.metadataRequests.get()).isEqualTo(before);
     }
+
+    @Test
+    void thousandsOfPipelinedLocalAnswersKeepTheirOrder() throws Exception {
+        register(null); // readiness: metadata cached
+        // many answers produced without any I/O between them, from one socket read: handled in a
+        // loop, not by recursion
+        int n = 20000;
+        StringBuilder batch = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            batch.append("GET /.well-known/oauth-authorization-server HTTP/1.1\r\nHost:x\r\n\r\n");
+        }
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", gateway.proxyPort())) {
+            socket.setSoTimeout(20_000);
+            socket.getOutputStream().write(batch.toString().getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            java.io.InputStream in = new java.io.BufferedInputStream(socket.getInputStream());
+            int answered = 0;
+            StringBuilder line = new StringBuilder();
+            int contentLength = -1;
+            int c;
+            while (answered < n && (c = in.read()) >= 0) {
+                if (c != '\n') {
+                    line.append((char) c);
+                    continue;
+                }
+                String l = line.toString().trim();
+                line.setLength(0);
+                if (l.regionMatches(true, 0, "content-length:", 0, 15)) {
+                    contentLength = Integer.parseInt(l.substring(15).trim());
+                } else if (l.isEmpty() && contentLength >= 0) {
+                    in.readNBytes(contentLength);
+                    contentLength = -1;
+                    answered++;
+                } else if (l.startsWith("HTTP/1.1 ")) {
+                    assertThat(l).startsWith("HTTP/1.1 200");
+                }
+            }
+            assertThat(answered).isEqualTo(n);
+        }
+    }
 }
