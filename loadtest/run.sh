@@ -277,7 +277,7 @@ case_spec() { # case target
 }
 
 store_loads() { # admin port -> store reads so far (cache loads, success + failure)
-  curl -fsS "http://127.0.0.1:$1/metrics" | awk '/^cache_load_total\{.*cache="registrations"/ {s += $NF} END {printf "%d", s}'
+  curl -fsS "http://127.0.0.1:$1/metrics" | awk '/^scopegate_cache_load_total\{.*cache="registrations"/ {s += $NF} END {printf "%d", s}'
 }
 
 metric_sum() { # admin port, regex of the series -> sum
@@ -454,7 +454,7 @@ main() {
   rss=$(awk '/^VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$SG_PID/status")
   hwm=$(awk '/^VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$SG_PID/status")
   heap=$(metric_sum "$SG_ADMIN" '^jvm_memory_used_bytes\{.*area="heap"')
-  cache=$(metric_sum "$SG_ADMIN" '^cache_size\{.*cache="registrations"')
+  cache=$(metric_sum "$SG_ADMIN" '^scopegate_cache_size\{.*cache="registrations"')
   local per_million
   per_million=$(awk -v l="$UNKNOWN_LOADS" -v n="$UNKNOWN_REQUESTS" 'BEGIN { printf "%.1f", (n > 0 ? l * 1e6 / n : 0) }')
   {

@@ -71,8 +71,13 @@ public final class OAuthRouter implements RequestRouter {
         return out;
     }
 
-    /** Paths of the endpoints, derived once per metadata document. */
-    private record Paths(ServerMetadata source, String authorization, String par, String registration, String token) {}
+    /**
+     * What requests need of the config and the metadata, derived once per (config, metadata
+     * document) pair and swapped as one value, so a reload of {@code endpoints:} or
+     * {@code scope.families} applies at once and readers never see half of an update.
+     */
+    private record Derived(ScopegateConfig config, ServerMetadata metadata, EndpointPaths paths,
+                           ClientFamilies families) {}
 
     private final Supplier<ScopegateConfig> config;
     private final MetadataService metadata;
@@ -83,9 +88,7 @@ public final class OAuthRouter implements RequestRouter {
     private final AuditLog audit;
     private final Clock clock;
     private final PendingScopes pending;
-    private volatile Paths paths;
-    private volatile ClientFamilies families;
-    private volatile ScopegateConfig familiesOf;
+    private volatile Derived derived;
 
     public OAuthRouter(Supplier<ScopegateConfig> config, MetadataService metadata, ResourceMetadataCache resources,
                        ScopeNormalizer normalizer, RegistrationRepository registrations, ScopeMetrics metrics,
@@ -103,25 +106,17 @@ public final class OAuthRouter implements RequestRouter {
 
     // ---- classification ----
 
-    private Paths paths() {
-        ServerMetadata m = metadata.cachedOrNull();
-        Paths p = paths;
-        if (p != null && p.source() == m) {
-            return p;
-        }
-        EndpointPaths e = EndpointPaths.of(m, config.get().endpoints());
-        p = new Paths(m, e.authorization(), e.par(), e.registration(), e.token());
-        paths = p;
-        return p;
-    }
-
-    private ClientFamilies families() {
+    private Derived derived() {
         ScopegateConfig c = config.get();
-        if (familiesOf != c) {
-            families = new ClientFamilies(c.scope().families());
-            familiesOf = c;
+        ServerMetadata m = metadata.cachedOrNull();
+        Derived d = derived;
+        if (d != null && d.config() == c && d.metadata() == m) {
+            return d;
         }
-        return families;
+        ClientFamilies families = d != null && d.config() == c ? d.families() : new ClientFamilies(c.scope().families());
+        d = new Derived(c, m, EndpointPaths.of(m, c.endpoints()), families);
+        derived = d;
+        return d;
     }
 
     @Override
@@ -135,7 +130,7 @@ public final class OAuthRouter implements RequestRouter {
         if (path.endsWith("/.well-known/openid-configuration") && method.equals(HttpMethod.GET)) {
             return RouteKind.METADATA;
         }
-        Paths p = paths();
+        EndpointPaths p = derived().paths();
         if (path.equals(p.authorization())) {
             return RouteKind.AUTHORIZE;
         }
@@ -293,7 +288,7 @@ public final class OAuthRouter implements RequestRouter {
     private record Outcome(String scope, FullHttpResponse reply, ResponseTap tap) {}
 
     private Outcome outcome(AuthorizationRequest ar, Decision d, RouteKind kind, String codeChallenge) {
-        String family = families().familyOf(ar.redirectUri());
+        String family = derived().families().familyOf(ar.redirectUri());
         if (d instanceof Decision.AddScope add) {
             String source = SOURCE_LABELS[add.source().ordinal()];
             metrics.rewrite(source, family, add.dryRun());
