@@ -11,13 +11,13 @@ import dev.scopegate.proxy.upstream.UpstreamClient;
 import dev.scopegate.proxy.upstream.UpstreamConnection;
 import dev.scopegate.proxy.upstream.UpstreamFailure;
 import dev.scopegate.proxy.upstream.UpstreamListener;
+import dev.scopegate.proxy.upstream.UpstreamPool;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.pool.ChannelPool;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -36,7 +36,6 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -82,7 +81,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private Exchange current;
     /** Pool cache: most connections talk to a single origin. */
     private Origin cachedOrigin;
-    private ChannelPool cachedPool;
+    private UpstreamPool cachedPool;
     /**
      * Decoded messages not yet handled. The decoder may produce several messages from one socket
      * read (pipelined requests, a head and its body); they wait here until the exchange asks for
@@ -91,9 +90,57 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private final ArrayDeque<Object> inbound = new ArrayDeque<>(4);
     private boolean wantMessage;
     private boolean draining;
+    /**
+     * The connection's one timer (idle keep-alive and the response deadline), never more than
+     * {@link #timerPeriodNanos} ahead, so a deadline set later is still checked in time; it is
+     * re-armed where it fires, never per request.
+     */
+    private ScheduledFuture<?> timer;
+    private final long idleNanos;
+    /** When the connection last became idle (opened, or an exchange ended). */
+    private long idleSince;
 
-    FrontendHandler(Shared shared) {
+    FrontendHandler(Shared shared, long idleTimeoutMillis) {
         this.shared = shared;
+        this.idleNanos = TimeUnit.MILLISECONDS.toNanos(idleTimeoutMillis);
+    }
+
+    private long timerPeriodNanos() {
+        long response = TimeUnit.MILLISECONDS.toNanos(shared.settings().get().responseTimeoutMillis());
+        return response > 0 ? Math.min(idleNanos, response) : idleNanos;
+    }
+
+    private void armTimer(long delayNanos) {
+        timer = ctx.executor().schedule(this::onTimer, Math.max(delayNanos, 1_000_000L), TimeUnit.NANOSECONDS);
+    }
+
+    private void onTimer() {
+        timer = null;
+        if (!ctx.channel().isActive()) {
+            return;
+        }
+        long now = System.nanoTime();
+        long next = timerPeriodNanos();
+        Exchange x = current;
+        if (x == null) {
+            long left = idleSince + idleNanos - now;
+            if (left <= 0) {
+                ctx.close(); // idle keep-alive connection, or a request head that never completed
+                return;
+            }
+            next = Math.min(next, left);
+        } else if (x.responseDeadline != 0) {
+            long left = x.responseDeadline - now;
+            if (left <= 0) {
+                x.responseTimedOut();
+                if (current == null) {
+                    next = Math.min(next, idleNanos);
+                }
+            } else {
+                next = Math.min(next, left);
+            }
+        }
+        armTimer(next);
     }
 
     @Override
@@ -106,6 +153,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             clientIp = "unknown";
         }
         shared.metrics().connectionOpened();
+        idleSince = System.nanoTime();
+        armTimer(timerPeriodNanos());
         readNext();
         super.channelActive(ctx);
     }
@@ -113,6 +162,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         shared.metrics().connectionClosed();
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
         Object queued;
         while ((queued = inbound.poll()) != null) {
             ReferenceCountUtil.release(queued);
@@ -193,17 +246,6 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             current.onClientWritable();
         }
         super.channelWritabilityChanged(ctx);
-    }
-
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
-        if (evt instanceof IdleStateEvent) {
-            if (current == null) {
-                ctx.close(); // idle keep-alive connection, or a request head that never completed
-            }
-            return;
-        }
-        super.userEventTriggered(ctx, evt);
     }
 
     @Override
@@ -320,7 +362,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         ErrorResponder.send(ctx, status, message, true, cause);
     }
 
-    private ChannelPool poolFor(Origin origin) {
+    private UpstreamPool poolFor(Origin origin) {
         if (!origin.equals(cachedOrigin)) {
             cachedPool = shared.upstream().pool(ctx.channel().eventLoop(), origin);
             cachedOrigin = origin;
@@ -374,7 +416,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         private boolean waitingUpstreamWritable;
         private boolean retried;
         private boolean headPrepared;
-        private ScheduledFuture<?> responseTimer;
+        /** nanoTime by which the response head must arrive; 0 when none is awaited. */
+        long responseDeadline;
         private long sentNanos;
         private HttpResponse responseHead;
         private int capLimit;
@@ -481,7 +524,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                             l.trailingHeaders().clear();
                         }
                     }
-                    upstream.writeAndFlush(content).addListener(writeListener);
+                    upstream.writeAndFlush(content); // a failed write reaches onUpstreamFailure
                     if (last) {
                         requestSent();
                     } else if (upstream.isWritable()) {
@@ -501,13 +544,6 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 default -> content.release();
             }
         }
-
-        private final ChannelFutureListener writeListener = f -> {
-            if (!f.isSuccess()) {
-                onUpstreamFailure(new UpstreamFailure(UpstreamFailure.Kind.RESET,
-                        "writing to upstream failed: " + f.cause().getMessage(), f.cause()));
-            }
-        };
 
         private void runRewriter() {
             state = State.PLANNING;
@@ -544,8 +580,13 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
         private void connect() {
             state = State.CONNECTING;
-            ChannelPool pool = poolFor(target.origin());
-            shared.upstream().acquire(pool, ctx.channel().eventLoop()).addListener((Future<UpstreamConnection> f) -> {
+            UpstreamPool pool = poolFor(target.origin());
+            UpstreamConnection idle = pool.pollIdle();
+            if (idle != null) {
+                onConnected(idle);
+                return;
+            }
+            pool.acquire().addListener((Future<UpstreamConnection> f) -> {
                 if (!f.isSuccess()) {
                     if (state == State.CONNECTING) {
                         onUpstreamFailure(f.cause());
@@ -570,17 +611,17 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 request.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
                 request.headers().set(HttpHeaderNames.CONTENT_LENGTH, fullBody.readableBytes());
                 conn.write(request);
-                conn.writeAndFlush(new DefaultLastHttpContent(fullBody.retainedDuplicate())).addListener(writeListener);
+                conn.writeAndFlush(new DefaultLastHttpContent(fullBody.retainedDuplicate()));
                 requestSent();
             } else if (requestComplete) { // a retry of a request without body
                 conn.write(request);
-                conn.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(writeListener);
+                conn.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
                 requestSent();
             } else if (!requestHasBody) {
                 conn.write(request); // flushed with the empty LastHttpContent that follows
                 readNext();
             } else {
-                conn.writeAndFlush(request).addListener(writeListener);
+                conn.writeAndFlush(request);
                 readNext();
             }
             // AUTO_READ is off upstream: without this a fresh connection never reads its response
@@ -629,12 +670,16 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             sentNanos = System.nanoTime();
             long timeout = settings.responseTimeoutMillis();
             if (responseHead == null && timeout > 0) {
-                responseTimer = ctx.executor().schedule(() -> {
-                    if (responseHead == null && (state == State.FORWARDING)) {
-                        onUpstreamFailure(new UpstreamFailure(UpstreamFailure.Kind.RESPONSE_TIMEOUT,
-                                "no response within " + timeout + " ms", null));
-                    }
-                }, timeout, TimeUnit.MILLISECONDS);
+                responseDeadline = sentNanos + TimeUnit.MILLISECONDS.toNanos(timeout);
+            }
+        }
+
+        /** Called by the connection timer once the response deadline passed. */
+        void responseTimedOut() {
+            responseDeadline = 0;
+            if (responseHead == null && state == State.FORWARDING) {
+                onUpstreamFailure(new UpstreamFailure(UpstreamFailure.Kind.RESPONSE_TIMEOUT,
+                        "no response within " + settings.responseTimeoutMillis() + " ms", null));
             }
         }
 
@@ -688,7 +733,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                     CompositeByteBuf held = captured;
                     captured = null;
                     bytesOut += held.readableBytes();
-                    ctx.write(new io.netty.handler.codec.http.DefaultHttpContent(held));
+                    ctx.write(new io.netty.handler.codec.http.DefaultHttpContent(held), ctx.voidPromise());
                     relay(content, last);
                     return;
                 }
@@ -740,12 +785,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         private void relay(HttpContent content, boolean last) {
             bytesOut += content.content().readableBytes();
             if (last) {
-                ctx.writeAndFlush(content);
+                ctx.writeAndFlush(content, ctx.voidPromise());
                 releaseUpstream(requestComplete && responseKeepAlive);
                 responseDone();
                 return;
             }
-            ctx.write(content); // flushed at the end of this upstream read
+            ctx.write(content, ctx.voidPromise()); // flushed at the end of this upstream read
             if (ctx.channel().isWritable()) {
                 upstream.read();
             }
@@ -799,7 +844,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             } else {
                 response.setProtocolVersion(HttpVersion.HTTP_1_1);
             }
-            ctx.write(response);
+            ctx.write(response, ctx.voidPromise());
         }
 
         private boolean isHttp10Client() {
@@ -844,12 +889,14 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             state = State.DONE;
             current = null;
             cancelTimer();
+            long now = System.nanoTime();
+            idleSince = now;
             releaseBuffers();
             shared.metrics().exchangeEnded();
             shared.metrics().request(target.extra() ? EXTRA_ROUTE : kind.ordinal(), methodIndex, finalStatus);
             if (settings.accessLog()) {
                 shared.accessLog().exchange(clientIp, request.method().name(), path, finalStatus, bytesIn, bytesOut,
-                        upstreamNanos, System.nanoTime() - startNanos, kind);
+                        upstreamNanos, now - startNanos, kind);
             }
             shared.lifecycle().exchangeEnded();
         }
@@ -982,10 +1029,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
 
         private void cancelTimer() {
-            if (responseTimer != null) {
-                responseTimer.cancel(false);
-                responseTimer = null;
-            }
+            responseDeadline = 0;
         }
 
         private void releaseBuffers() {

@@ -9,7 +9,6 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslContext;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,7 +22,7 @@ import java.util.concurrent.TimeUnit;
  * The proxy listener: binds, builds each client pipeline in named steps, and shuts down
  * gracefully (stop accepting, let in-flight exchanges finish up to a bound, then close).
  *
- * <p>Client pipeline: {@code tls} (optional) → {@code idle} → {@code http} ({@link ServerHttpCodec})
+ * <p>Client pipeline: {@code tls} (optional) → {@code http} ({@link ServerHttpCodec})
  * → {@code frontend} ({@link FrontendHandler}), which takes one decoded message at a time (so
  * pipelined requests, and their {@code 100 Continue}, are answered in order).
  */
@@ -63,7 +62,6 @@ public final class ProxyServer implements AutoCloseable {
                         channels.add(ch);
                         ChannelPipeline p = ch.pipeline();
                         addTlsHandler(ch, p);
-                        addTimeoutHandlers(p);
                         addHttp1Handlers(p);
                         addProxyHandlers(p);
                     }
@@ -80,17 +78,13 @@ public final class ProxyServer implements AutoCloseable {
         }
     }
 
-    private void addTimeoutHandlers(ChannelPipeline p) {
-        long idle = listener.clientIdleTimeout().toMillis();
-        p.addLast("idle", new IdleStateHandler(0, 0, idle, TimeUnit.MILLISECONDS));
-    }
-
     private void addHttp1Handlers(ChannelPipeline p) {
         p.addLast("http", new ServerHttpCodec(listener.maxInitialLineBytes(), listener.maxHeaderBytes(), 65536));
     }
 
     private void addProxyHandlers(ChannelPipeline p) {
-        p.addLast("frontend", new FrontendHandler(shared));
+        // the frontend keeps the idle timeout itself: one timer per connection, no per-write listener
+        p.addLast("frontend", new FrontendHandler(shared, listener.clientIdleTimeout().toMillis()));
     }
 
     /** The bound port (useful with port 0). */

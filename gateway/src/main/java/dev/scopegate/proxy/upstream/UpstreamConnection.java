@@ -2,14 +2,11 @@ package dev.scopegate.proxy.upstream;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.pool.ChannelPool;
 import io.netty.handler.codec.DecoderResultProvider;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 
@@ -25,14 +22,16 @@ public final class UpstreamConnection extends ChannelDuplexHandler {
 
     static final AttributeKey<UpstreamConnection> KEY = AttributeKey.valueOf("scopegate.upstream");
 
-    private final ChannelPool pool;
+    private final UpstreamPool pool;
     private Channel channel;
     private UpstreamListener listener;
     private int exchanges;
     /** Set after a 1xx head: its empty LastHttpContent is not the end of the response. */
     private boolean skipNextLast;
 
-    UpstreamConnection(ChannelPool pool) {
+    private long idleSince;
+
+    UpstreamConnection(UpstreamPool pool) {
         this.pool = pool;
     }
 
@@ -65,12 +64,14 @@ public final class UpstreamConnection extends ChannelDuplexHandler {
         return channel.isWritable();
     }
 
-    public ChannelFuture write(Object msg) {
-        return channel.write(msg);
+    /** Writes without a promise: a failure reaches the bound listener as an upstream failure. */
+    public void write(Object msg) {
+        channel.write(msg, channel.voidPromise());
     }
 
-    public ChannelFuture writeAndFlush(Object msg) {
-        return channel.writeAndFlush(msg);
+    /** Writes and flushes without a promise: a failure reaches the bound listener as an upstream failure. */
+    public void writeAndFlush(Object msg) {
+        channel.writeAndFlush(msg, channel.voidPromise());
     }
 
     public void flush() {
@@ -91,10 +92,16 @@ public final class UpstreamConnection extends ChannelDuplexHandler {
         exchanges++;
         if (reusable && channel.isActive()) {
             channel.read(); // notice a close while idle
-        } else {
-            channel.close();
         }
-        pool.release(channel);
+        pool.release(this, reusable);
+    }
+
+    void idleSince(long nanos) {
+        idleSince = nanos;
+    }
+
+    long idleSince() {
+        return idleSince;
     }
 
     @Override
@@ -183,12 +190,4 @@ public final class UpstreamConnection extends ChannelDuplexHandler {
         super.channelWritabilityChanged(ctx);
     }
 
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
-        if (evt instanceof IdleStateEvent && listener == null) {
-            ctx.close(); // idle eviction; the pool's health check drops it on the next acquire
-            return;
-        }
-        super.userEventTriggered(ctx, evt);
-    }
 }
