@@ -43,6 +43,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
+import java.util.Iterator;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -90,6 +91,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private final ArrayDeque<Object> inbound = new ArrayDeque<>(4);
     private boolean wantMessage;
     private boolean draining;
+    /** Between a socket read's first decoded message and its channelReadComplete. */
+    private boolean inReadBatch;
     /**
      * The connection's one timer (idle keep-alive and the response deadline), never more than
      * {@link #timerPeriodNanos} ahead, so a deadline set later is still checked in time; it is
@@ -198,10 +201,25 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         } finally {
             draining = false;
         }
+        if (!inReadBatch) {
+            flushUpstream();
+        }
+    }
+
+    /**
+     * Request bytes go upstream with one flush per client read (or per drain outside a read):
+     * a head and the body decoded from the same read leave in one write, not one per part.
+     */
+    private void flushUpstream() {
+        Exchange x = current;
+        if (x != null) {
+            x.flushUpstream();
+        }
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        inReadBatch = true;
         inbound.add(msg);
         drain();
     }
@@ -234,6 +252,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+        inReadBatch = false;
+        flushUpstream();
         if (wantMessage && inbound.isEmpty() && ctx.channel().isActive()) {
             ctx.read(); // a read that produced no whole message: keep reading
         }
@@ -266,7 +286,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             refuse(HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED, "HTTP Version Not Supported", "version " + version, "version");
             return;
         }
-        int hosts = headers.getAll(HttpHeaderNames.HOST).size();
+        int hosts = count(headers, HttpHeaderNames.HOST);
         if (hosts > 1 || (hosts == 0 && version.minorVersion() >= 1 && version.majorVersion() == 1)) {
             refuse(HttpResponseStatus.BAD_REQUEST, "Bad Request: exactly one Host header is required", "host header count " + hosts, "host");
             return;
@@ -313,6 +333,14 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         current.apply(plan);
+    }
+
+    private static int count(HttpHeaders headers, CharSequence name) {
+        int n = 0;
+        for (Iterator<? extends CharSequence> it = headers.valueCharSequenceIterator(name); it.hasNext(); it.next()) {
+            n++;
+        }
+        return n;
     }
 
     /** absolute-form (RFC 9112 §3.2.2): the target's authority replaces Host. */
@@ -414,6 +442,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         private boolean requestComplete;
         private boolean requestSent;
         private boolean waitingUpstreamWritable;
+        /** Request bytes written upstream but not flushed yet (see {@link FrontendHandler#flushUpstream}). */
+        private boolean upstreamFlushPending;
         private boolean retried;
         private boolean headPrepared;
         /** nanoTime by which the response head must arrive; 0 when none is awaited. */
@@ -524,7 +554,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                             l.trailingHeaders().clear();
                         }
                     }
-                    upstream.writeAndFlush(content); // a failed write reaches onUpstreamFailure
+                    upstream.write(content); // a failed write reaches onUpstreamFailure
+                    upstreamFlushPending = true;
                     if (last) {
                         requestSent();
                     } else if (upstream.isWritable()) {
@@ -621,7 +652,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 conn.write(request); // flushed with the empty LastHttpContent that follows
                 readNext();
             } else {
-                conn.writeAndFlush(request);
+                conn.write(request); // flushed together with the body parts of the same read
+                upstreamFlushPending = true;
                 readNext();
             }
             // AUTO_READ is off upstream: without this a fresh connection never reads its response
@@ -680,6 +712,15 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             if (responseHead == null && state == State.FORWARDING) {
                 onUpstreamFailure(new UpstreamFailure(UpstreamFailure.Kind.RESPONSE_TIMEOUT,
                         "no response within " + settings.responseTimeoutMillis() + " ms", null));
+            }
+        }
+
+        void flushUpstream() {
+            if (upstreamFlushPending) {
+                upstreamFlushPending = false;
+                if (upstream != null) {
+                    upstream.flush();
+                }
             }
         }
 

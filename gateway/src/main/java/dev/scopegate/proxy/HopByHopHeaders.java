@@ -22,7 +22,8 @@ final class HopByHopHeaders {
     }
 
     static void strip(HttpHeaders headers) {
-        List<String> connection = headers.getAll(HttpHeaderNames.CONNECTION);
+        List<String> connection = headers.contains(HttpHeaderNames.CONNECTION)
+                ? headers.getAll(HttpHeaderNames.CONNECTION) : List.of(); // most messages have none
         for (int i = 0; i < connection.size(); i++) {
             String value = connection.get(i);
             int start = 0;
