@@ -3,6 +3,7 @@ package dev.scopegate.proxy.upstream;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
@@ -80,6 +81,7 @@ public final class UpstreamClient implements AutoCloseable {
                 .remoteAddress(InetSocketAddress.createUnresolved(origin.host(), origin.port()))
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) settings.connectTimeout().toMillis())
                 .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(2048, 4096, 65536)) // one recv per read(): take a whole response head
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true);
         long acquireTimeout = Math.max(1, settings.connectTimeout().toMillis());
