@@ -47,7 +47,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * buffered, and lines logged after it are written by the logging thread itself.
  *
  * <p>Properties (Logback XML, set before {@link #start()}): {@code encoder} (required; started by
- * Logback), {@code target} ({@code System.out}, the default, or {@code System.err}), {@code file}
+ * Logback; called by several logging threads at once, which Logback's {@code PatternLayoutEncoder}
+ * and {@code JsonEncoder} allow), {@code target} ({@code System.out}, the default, or {@code System.err}), {@code file}
  * (a path, opened in append mode; wins over {@code target}), {@code bufferSize} (bytes, 65536),
  * {@code maxBuffers} (16), {@code flushMillis} (1000).
  *
@@ -222,7 +223,9 @@ public final class BufferedLineAppender extends UnsynchronizedAppenderBase<ILogg
             stopping = true;
             lock.notifyAll();
         }
-        drain(STOP_WAIT_NANOS);
+        if (!drain(STOP_WAIT_NANOS)) {
+            abandon();
+        }
         join(writer);
         writer = null;
         Thread hook = exitHook;
@@ -329,14 +332,16 @@ public final class BufferedLineAppender extends UnsynchronizedAppenderBase<ILogg
         try {
             while (true) {
                 synchronized (lock) {
-                    while (full.isEmpty() && !stopping) {
+                    boolean tick = false;
+                    while (full.isEmpty() && !stopping && !tick) {
                         long now = System.nanoTime();
                         if (now - nextFlush >= 0) {
                             nextFlush = now + flushNanos;
                             seal();
-                            continue;
+                            tick = true;
+                        } else {
+                            lock.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(nextFlush - now)));
                         }
-                        lock.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(nextFlush - now)));
                     }
                     if (stopping) {
                         return; // stop() writes what is left, on its own thread
@@ -424,6 +429,19 @@ public final class BufferedLineAppender extends UnsynchronizedAppenderBase<ILogg
         reportedDropped = d;
         reportedError = error;
         lastReport = t;
+    }
+
+    /** After a write that did not end in time (a stdout nobody reads): counts what is left as dropped. */
+    private void abandon() {
+        long lines = 0;
+        synchronized (lock) {
+            for (Chunk c : full) {
+                lines += c.lines;
+            }
+            full.clear();
+        }
+        dropped.addAndGet(lines);
+        lastError = "a write to " + outName + " did not end in time; " + lines + " buffered lines were not written";
     }
 
     /** Shutdown hook: writes what is buffered; lines logged later are written by their own thread. */
