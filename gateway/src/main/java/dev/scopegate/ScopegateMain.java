@@ -8,6 +8,7 @@ import dev.scopegate.config.ConfigHolder;
 import dev.scopegate.config.ConfigLoader;
 import dev.scopegate.config.ScopegateConfig;
 import dev.scopegate.fetch.NettyHttpFetcher;
+import dev.scopegate.logging.BufferedLineAppender;
 import dev.scopegate.metrics.ProxyMetrics;
 import dev.scopegate.metrics.ScopeMetrics;
 import dev.scopegate.oauth.AuditLog;
@@ -38,6 +39,7 @@ import ch.qos.logback.core.joran.spi.JoranException;
 import dev.scopegate.config.ConfigReloader;
 import dev.scopegate.config.ConfigWatcher;
 import dev.scopegate.config.ReloadSignal;
+import dev.scopegate.metrics.LogMetrics;
 import dev.scopegate.metrics.MeteredRegistrationStore;
 import dev.scopegate.metrics.MetadataMetrics;
 import dev.scopegate.metrics.MetricsRegistry;
@@ -133,6 +135,7 @@ public final class ScopegateMain implements AutoCloseable {
         metrics = MetricsRegistry.create();
         registry = metrics.registry();
         reloadMetrics = new ReloadMetrics(registry);
+        LogMetrics.bind(registry, LoggerFactory.getILoggerFactory(), BufferedLineAppender::droppedIn);
 
         transport = Transport.create(0, true);
         blocking = Executors.newCachedThreadPool(daemon("scopegate-blocking"));
@@ -413,7 +416,11 @@ public final class ScopegateMain implements AutoCloseable {
         }
         try {
             ScopegateMain gateway = start(file, System::getenv);
-            Thread hook = new Thread(gateway::close, "scopegate-shutdown");
+            // Logging stops last, so the access lines of the drained requests are written too.
+            Thread hook = new Thread(() -> {
+                gateway.close();
+                stopLogging();
+            }, "scopegate-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
             Thread.currentThread().join();
             return 0;
@@ -423,6 +430,13 @@ public final class ScopegateMain implements AutoCloseable {
         } catch (Exception e) {
             LoggerFactory.getLogger(ScopegateMain.class).error("scopegate failed to start: {}", e.getMessage(), e);
             return 2;
+        }
+    }
+
+    /** Stops Logback's context: its appenders write what they buffer (the access and audit lines). */
+    static void stopLogging() {
+        if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
+            context.stop();
         }
     }
 

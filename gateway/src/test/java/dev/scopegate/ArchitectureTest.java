@@ -13,7 +13,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Dependencies point one way (STYLE.md): {@code proxy → oauth → store}. Decision logic in
  * {@code oauth}, {@code store} and {@code config} is plain Java — no Netty — and never reaches
- * back into the proxy or the admin listener.
+ * back into the proxy or the admin listener. {@code logging} is a leaf: plain Java and Logback,
+ * used by the composition root and Logback's config only.
  */
 class ArchitectureTest {
 
@@ -48,5 +49,10 @@ class ArchitectureTest {
         assertThat(offenders("oauth", "dev.scopegate.proxy", "dev.scopegate.admin")).isEmpty();
         assertThat(offenders("store", "dev.scopegate.proxy", "dev.scopegate.admin", "dev.scopegate.oauth.scope")).isEmpty();
         assertThat(offenders("config", "dev.scopegate.proxy", "dev.scopegate.oauth", "dev.scopegate.store")).isEmpty();
+    }
+
+    @Test
+    void loggingIsPlainJavaAndLogback() throws IOException {
+        assertThat(offenders("logging", "io.netty.", "io.micrometer.", "dev.scopegate.")).isEmpty();
     }
 }

@@ -63,6 +63,9 @@ public final class MeterNames {
     /** Gauge, 1 while the file holds a restart-only change the process does not run yet. */
     public static final String CONFIG_RESTART_PENDING = "scopegate.config.restart.pending";
 
+    /** Function counter: access and audit lines dropped because the log writer was behind or failing. */
+    public static final String LOG_DROPPED = "scopegate.log.dropped";
+
     private MeterNames() {
     }
 }

@@ -5,8 +5,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One line per request on the {@code scopegate.access} logger (routed to an asynchronous
- * appender by {@code logback.xml}). Only the path is logged, never the query (it carries codes
+ * One line per request on the {@code scopegate.access} logger (routed by {@code logback.xml} to a
+ * buffered appender that costs the event loop a copy, no system call). Only the path is logged, never the query (it carries codes
  * and state) nor any header. Each field is also attached as an SLF4J key-value pair, so the JSON
  * layout ({@code logging.json: true}) carries them as structured fields. Thread-safe.
  */

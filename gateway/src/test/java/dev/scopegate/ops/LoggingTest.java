@@ -5,9 +5,9 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.joran.JoranConfigurator;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.Appender;
-import ch.qos.logback.core.OutputStreamAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.scopegate.logging.BufferedLineAppender;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -107,11 +107,10 @@ class LoggingTest {
             ch.qos.logback.classic.Logger audit = context.getLogger("scopegate.audit");
             assertThat(access.isAdditive()).isFalse();
             assertThat(audit.isAdditive()).isFalse();
-            Appender<ILoggingEvent> async = access.getAppender("ASYNC_LINES");
-            assertThat(async).isNotNull();
-            OutputStreamAppender<ILoggingEvent> lines = (OutputStreamAppender<ILoggingEvent>)
-                    ((ch.qos.logback.classic.AsyncAppender) async).getAppender("LINES");
-            var encoder = lines.getEncoder();
+            Appender<ILoggingEvent> lines = access.getAppender("LINES");
+            assertThat(lines).isInstanceOf(BufferedLineAppender.class).isSameAs(audit.getAppender("LINES"));
+            assertThat(lines.isStarted()).isTrue();
+            var encoder = ((BufferedLineAppender) lines).getEncoder();
             assertThat(encoder).isInstanceOf(ch.qos.logback.classic.encoder.JsonEncoder.class);
 
             // Encode a real access event as the AccessLog writes it.

@@ -23,8 +23,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * {@code OAuthRouter.plan} for an authorization request, as the frontend calls it: the whole
- * decision including the rewrite counter and the audit line (logged through logback's async
- * appender into /dev/null, see {@code logback-bench.xml}).
+ * decision including the rewrite counter and the audit line (logged through the gateway's
+ * buffered appender into /dev/null, see {@code logback-bench.xml}).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
