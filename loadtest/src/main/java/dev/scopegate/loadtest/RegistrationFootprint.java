@@ -22,7 +22,9 @@ import java.util.UUID;
  *
  * <p>Usage: {@code java -Xmx300m -cp loadtest/target/benchmarks.jar
  * dev.scopegate.loadtest.RegistrationFootprint [COUNT]}; prints one {@code FOOTPRINT} line. An
- * {@code OutOfMemoryError} means COUNT registrations do not fit in that heap.
+ * {@code OutOfMemoryError} means COUNT registrations do not fit in that heap. With
+ * {@code -Dfootprint.holdSeconds=N} it then keeps the filled cache alive N seconds, for a heap
+ * histogram ({@code jmap -histo:live PID}).
  */
 public final class RegistrationFootprint {
 
@@ -64,6 +66,13 @@ public final class RegistrationFootprint {
                 Runtime.getRuntime().maxMemory() / (1024 * 1024), fillMillis);
         if (repo.findIfCached(new UUID(0x811703c8c50a4a49L, 0xa1190035430610cdL).toString()) == null) {
             throw new IllegalStateException("first registration was evicted: the measurement is wrong");
+        }
+        long holdSeconds = Long.getLong("footprint.holdSeconds", 0);
+        if (holdSeconds > 0) {
+            // Keeps the filled cache alive so `jmap -histo:live PID` can show where the bytes go.
+            System.out.printf("HOLDING pid=%d for %d s%n", ProcessHandle.current().pid(), holdSeconds);
+            Thread.sleep(holdSeconds * 1000);
+            System.out.println("cached=" + repo.estimatedSize());
         }
     }
 
