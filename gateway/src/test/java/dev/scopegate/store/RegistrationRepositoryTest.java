@@ -124,7 +124,7 @@ class RegistrationRepositoryTest {
         for (String id : List.of("a", "b", "c", "d", "e")) {
             small.save(registered(id, "scope-" + id)).join();
         }
-        small.cache().synchronous().cleanUp();
+        small.cache().cleanUp();
         assertThat(small.estimatedSize()).isLessThanOrEqualTo(2);
         assertThat(small.stats().evictionCount()).isGreaterThanOrEqualTo(3);
 
