@@ -1,14 +1,14 @@
 package dev.scopegate.store;
 
-import com.github.benmanes.caffeine.cache.AsyncCache;
-import com.github.benmanes.caffeine.cache.AsyncCacheLoader;
-import com.github.benmanes.caffeine.cache.AsyncLoadingCache;
+import com.github.benmanes.caffeine.cache.CacheLoader;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
+import com.github.benmanes.caffeine.cache.LoadingCache;
 import com.github.benmanes.caffeine.cache.Ticker;
 import com.github.benmanes.caffeine.cache.stats.CacheStats;
 import com.github.benmanes.caffeine.cache.stats.ConcurrentStatsCounter;
 import dev.scopegate.oauth.Registration;
+import dev.scopegate.oauth.RegistrationInterner;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -16,6 +16,7 @@ import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Executor;
@@ -23,9 +24,9 @@ import java.util.function.Supplier;
 
 /**
  * The hot-path front of a {@link RegistrationStore}: a bounded Caffeine cache of
- * {@code client_id → Optional<Registration>} that reads through to the store.
+ * {@code client_id → Registration} (or "unknown") that reads through to the store.
  *
- * <p><b>Negative caching.</b> An unknown {@code client_id} is cached as {@code Optional.empty()},
+ * <p><b>Negative caching.</b> An unknown {@code client_id} is cached as unknown,
  * so a client scopegate never saw costs one store read, not one per request. Negative entries
  * live at most {@code negativeTtl} (default {@link #DEFAULT_NEGATIVE_TTL}) and are not extended
  * by reads, because another writer of the same store (a second replica on Redis, an
@@ -37,6 +38,12 @@ import java.util.function.Supplier;
  * disk". Writes for one {@code client_id} are applied one after another, in call order, so a
  * {@code learn} never overwrites a concurrent {@code save} with a stale copy.
  *
+ * <p><b>Memory.</b> A million cached clients must fit in a small heap, so the cache holds the
+ * registration itself (no future or {@code Optional} per entry; loads in flight sit in a side
+ * map until they complete), and every cached registration goes through a bounded
+ * {@link RegistrationInterner} so that clients registered alike share their scope, redirect
+ * URIs, grant types and names.
+ *
  * <p><b>Threading.</b> Every method may be called from any thread, including an event loop: none
  * blocks. Returned futures complete on the store's threads (or at once, on the caller's); callers
  * hop back to their own executor. Cache maintenance runs on the injected executor; expiry reads
@@ -47,12 +54,22 @@ public final class RegistrationRepository {
     /** How long an unknown {@code client_id} is remembered as unknown, unless given. */
     public static final Duration DEFAULT_NEGATIVE_TTL = Duration.ofMinutes(1);
 
+    /** Bound on the estimated bytes of the values cached registrations share. */
+    static final long INTERNER_BYTES = 4L << 20;
+
     private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
+
+    /** The cached value of a client known to be unknown: compared by identity, never handed out. */
+    private static final Registration UNKNOWN = Registration.learnedOnly("", null, Instant.EPOCH);
 
     private final RegistrationStore store;
     private final Clock clock;
+    private final Ticker ticker;
     private final ConcurrentStatsCounter statsCounter = new ConcurrentStatsCounter();
-    private final AsyncLoadingCache<String, Optional<Registration>> cache;
+    private final RegistrationInterner interner;
+    private final LoadingCache<String, Registration> cache;
+    /** Store reads in flight, one per client; a write or invalidation removes it so its answer is not cached. */
+    private final ConcurrentMap<String, CompletableFuture<Registration>> loads = new ConcurrentHashMap<>();
     /** Per client: completes when the last write queued for it is done. */
     private final ConcurrentMap<String, CompletableFuture<Void>> writeTails = new ConcurrentHashMap<>();
 
@@ -83,6 +100,8 @@ public final class RegistrationRepository {
                                   Clock clock) {
         this.store = Objects.requireNonNull(store, "store");
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.ticker = Objects.requireNonNull(ticker, "ticker");
+        Objects.requireNonNull(executor, "executor");
         Objects.requireNonNull(expireAfterAccess, "expireAfterAccess");
         Objects.requireNonNull(negativeTtl, "negativeTtl");
         if (maxSize < 0) {
@@ -93,25 +112,26 @@ public final class RegistrationRepository {
         }
         long positiveNanos = saturatedNanos(expireAfterAccess);
         long negativeNanos = Math.min(saturatedNanos(negativeTtl), positiveNanos);
-        Caffeine<String, Optional<Registration>> builder = Caffeine.newBuilder()
+        this.interner = new RegistrationInterner(INTERNER_BYTES, executor);
+        Caffeine<String, Registration> builder = Caffeine.newBuilder()
                 .maximumSize(maxSize)
                 .expireAfter(new RegistrationExpiry(positiveNanos, negativeNanos))
-                .ticker(Objects.requireNonNull(ticker, "ticker"))
-                .executor(Objects.requireNonNull(executor, "executor"))
+                .ticker(ticker)
+                .executor(executor)
                 .recordStats(() -> statsCounter);
         if (refreshAfterWrite != null) {
             builder.refreshAfterWrite(refreshAfterWrite);
         }
-        this.cache = builder.buildAsync(new AsyncCacheLoader<>() {
+        this.cache = builder.build(new CacheLoader<>() {
             @Override
-            public CompletableFuture<Optional<Registration>> asyncLoad(String clientId, Executor ignored) {
-                return store.get(clientId);
+            public Registration load(String clientId) {
+                // Misses go through find(), which reads the store without blocking.
+                throw new UnsupportedOperationException("registrations load through find()");
             }
 
             @Override
-            public CompletableFuture<Optional<Registration>> asyncReload(String clientId, Optional<Registration> old,
-                                                                         Executor ignored) {
-                return store.get(clientId).exceptionally(failure -> old);
+            public CompletableFuture<Registration> asyncReload(String clientId, Registration old, Executor ignored) {
+                return read(clientId).exceptionally(failure -> old);
             }
         });
     }
@@ -121,7 +141,12 @@ public final class RegistrationRepository {
      * absence included). Concurrent misses for one key share a single store read.
      */
     public CompletableFuture<Optional<Registration>> find(String clientId) {
-        return cache.get(Objects.requireNonNull(clientId, "clientId"));
+        Registration cached = cache.asMap().get(Objects.requireNonNull(clientId, "clientId"));
+        if (cached != null) {
+            statsCounter.recordHits(1);
+            return CompletableFuture.completedFuture(answer(cached));
+        }
+        return load(clientId).thenApply(RegistrationRepository::answer);
     }
 
     /**
@@ -133,11 +158,12 @@ public final class RegistrationRepository {
      *         a cache hit; {@code null} counts nothing (the {@code find} that follows counts the miss).
      */
     public Optional<Registration> findIfCached(String clientId) {
-        Optional<Registration> answer = peek(Objects.requireNonNull(clientId, "clientId"));
-        if (answer != null) {
-            statsCounter.recordHits(1);
+        Registration cached = cache.asMap().get(Objects.requireNonNull(clientId, "clientId"));
+        if (cached == null) {
+            return null;
         }
-        return answer;
+        statsCounter.recordHits(1);
+        return answer(cached);
     }
 
     /**
@@ -148,7 +174,7 @@ public final class RegistrationRepository {
     public CompletableFuture<Void> save(Registration registration) {
         Objects.requireNonNull(registration, "registration");
         String clientId = registration.clientId();
-        return serialized(clientId, () -> write(clientId, store.put(registration), Optional.of(registration)));
+        return serialized(clientId, () -> write(clientId, store.put(registration), registration));
     }
 
     /** Deletes the client from the store, then caches it as unknown; completes with whether it existed. */
@@ -156,7 +182,7 @@ public final class RegistrationRepository {
         Objects.requireNonNull(clientId, "clientId");
         return serialized(clientId, () -> {
             CompletableFuture<Boolean> deleted = store.delete(clientId);
-            return write(clientId, deleted, Optional.empty()).thenCompose(ignored -> deleted);
+            return write(clientId, deleted, UNKNOWN).thenCompose(ignored -> deleted);
         });
     }
 
@@ -171,16 +197,16 @@ public final class RegistrationRepository {
         Objects.requireNonNull(clientId, "clientId");
         Objects.requireNonNull(scope, "scope");
         Objects.requireNonNull(now, "now");
-        if (scope.isBlank() || alreadyLearned(peek(clientId), scope)) {
+        if (scope.isBlank() || alreadyLearned(cache.asMap().get(clientId), scope)) {
             return DONE;
         }
         return serialized(clientId, () -> current(clientId).thenCompose(current -> {
             if (alreadyLearned(current, scope)) {
                 return DONE;
             }
-            Registration next = current.map(r -> r.withLearnedScope(scope, now))
-                    .orElseGet(() -> Registration.learnedOnly(clientId, scope, now));
-            return write(clientId, store.put(next), Optional.of(next));
+            Registration next = current != UNKNOWN ? current.withLearnedScope(scope, now)
+                    : Registration.learnedOnly(clientId, scope, now);
+            return write(clientId, store.put(next), next);
         }));
     }
 
@@ -189,9 +215,11 @@ public final class RegistrationRepository {
         return learn(clientId, scope, clock.instant());
     }
 
-    /** Drops the cached entry (admin, or a change made behind the repository's back). */
+    /** Drops the cached entry and forgets a read in flight (admin, or a change made behind the repository's back). */
     public void invalidate(String clientId) {
-        cache.synchronous().invalidate(Objects.requireNonNull(clientId, "clientId"));
+        Objects.requireNonNull(clientId, "clientId");
+        loads.remove(clientId);
+        cache.invalidate(clientId);
     }
 
     /**
@@ -199,7 +227,8 @@ public final class RegistrationRepository {
      * clients and which ones is unknown (a change notification may have been missed).
      */
     public void invalidateAll() {
-        cache.synchronous().invalidateAll();
+        loads.clear();
+        cache.invalidateAll();
     }
 
     /** Hits, misses, loads and evictions since construction. */
@@ -209,44 +238,111 @@ public final class RegistrationRepository {
 
     /** Approximate number of cached entries, negative ones included. */
     public long estimatedSize() {
-        return cache.synchronous().estimatedSize();
+        return cache.estimatedSize();
     }
 
     /**
      * The underlying cache, for metrics binding (Micrometer's {@code CaffeineCacheMetrics.monitor}).
-     * Writing through it bypasses the store: read only.
+     * Its values are internal (an unknown client is a placeholder), and writing through it
+     * bypasses the store: read only.
      */
-    public AsyncCache<String, Optional<Registration>> cache() {
+    public LoadingCache<String, ?> cache() {
         return cache;
     }
 
-    /** The cached answer if complete and successful, else null; touches no statistics. */
-    private Optional<Registration> peek(String clientId) {
-        CompletableFuture<Optional<Registration>> f = cache.asMap().get(clientId);
-        if (f == null || !f.isDone() || f.isCompletedExceptionally()) {
-            return null;
+    /** The caller's view of a cached value. */
+    private static Optional<Registration> answer(Registration cached) {
+        return cached == UNKNOWN ? Optional.empty() : Optional.of(cached);
+    }
+
+    /** The store's answer as the cache keeps it: shared parts interned, absence as {@link #UNKNOWN}. */
+    private CompletableFuture<Registration> read(String clientId) {
+        CompletableFuture<Optional<Registration>> read;
+        try {
+            read = store.get(clientId);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
         }
-        return f.getNow(null);
+        return read.thenApply(found -> found.isPresent() ? interner.intern(found.get()) : UNKNOWN);
     }
 
-    /** The entry a write builds on: cached (even still loading) without counting a lookup, else loaded. */
-    private CompletableFuture<Optional<Registration>> current(String clientId) {
-        CompletableFuture<Optional<Registration>> f = cache.asMap().get(clientId);
-        return f != null ? f : cache.get(clientId);
+    /**
+     * Reads {@code clientId} from the store, or joins the read already in flight for it, and
+     * caches the answer unless a write or an invalidation came first.
+     */
+    private CompletableFuture<Registration> load(String clientId) {
+        CompletableFuture<Registration> running = loads.get(clientId);
+        if (running == null) {
+            CompletableFuture<Registration> mine = new CompletableFuture<>();
+            running = loads.putIfAbsent(clientId, mine);
+            if (running == null) {
+                return startLoad(clientId, mine);
+            }
+        }
+        // Like Caffeine's async cache: a read in flight answers as a hit.
+        statsCounter.recordHits(1);
+        return running;
     }
 
-    private static boolean alreadyLearned(Optional<Registration> current, String scope) {
-        return current != null && current.isPresent() && scope.equals(current.get().learnedScope());
+    private CompletableFuture<Registration> startLoad(String clientId, CompletableFuture<Registration> mine) {
+        // A load that completed between the caller's miss and our entry in `loads` cached its answer.
+        Registration cached = cache.asMap().get(clientId);
+        if (cached != null) {
+            loads.remove(clientId, mine);
+            statsCounter.recordHits(1);
+            mine.complete(cached);
+            return mine;
+        }
+        statsCounter.recordMisses(1);
+        long started = ticker.read();
+        read(clientId).whenComplete((value, failure) -> {
+            long took = ticker.read() - started;
+            boolean stillWanted = loads.remove(clientId, mine);
+            if (failure != null) {
+                statsCounter.recordLoadFailure(took);
+                mine.completeExceptionally(failure instanceof CompletionException && failure.getCause() != null
+                        ? failure.getCause() : failure);
+                return;
+            }
+            statsCounter.recordLoadSuccess(took);
+            if (stillWanted) {
+                cache.asMap().putIfAbsent(keyFor(clientId, value), value);
+            }
+            mine.complete(value);
+        });
+        return mine;
+    }
+
+    /** The entry a write builds on: cached or loading, without counting a lookup, else loaded. */
+    private CompletableFuture<Registration> current(String clientId) {
+        Registration cached = cache.asMap().get(clientId);
+        if (cached != null) {
+            return CompletableFuture.completedFuture(cached);
+        }
+        CompletableFuture<Registration> running = loads.get(clientId);
+        return running != null ? running : load(clientId);
+    }
+
+    /** The key to cache {@code value} under: its own client_id instance, so key and value share it. */
+    private static String keyFor(String clientId, Registration value) {
+        return value != UNKNOWN && value.clientId().equals(clientId) ? value.clientId() : clientId;
+    }
+
+    private static boolean alreadyLearned(Registration current, String scope) {
+        return current != null && current != UNKNOWN && scope.equals(current.learnedScope());
     }
 
     /** Once the store write succeeded, caches its result; if it failed, forgets the key. */
-    private CompletableFuture<Void> write(String clientId, CompletableFuture<?> storeWrite, Optional<Registration> after) {
+    private CompletableFuture<Void> write(String clientId, CompletableFuture<?> storeWrite, Registration after) {
         return storeWrite.handle((ignored, failure) -> {
             if (failure != null) {
-                cache.synchronous().invalidate(clientId);
+                invalidate(clientId);
                 throw failure instanceof RuntimeException re ? re : new StoreException("store write failed", failure);
             }
-            cache.put(clientId, CompletableFuture.completedFuture(after));
+            Registration cached = after == UNKNOWN ? UNKNOWN : interner.intern(after);
+            // A read still in flight saw the store before this write: its answer must not be cached.
+            loads.remove(clientId);
+            cache.put(keyFor(clientId, cached), cached);
             return null;
         });
     }
@@ -273,7 +369,7 @@ public final class RegistrationRepository {
     }
 
     /** Known clients expire after access; unknown ones a fixed time after they were cached. */
-    private static final class RegistrationExpiry implements Expiry<String, Optional<Registration>> {
+    private static final class RegistrationExpiry implements Expiry<String, Registration> {
         private final long positiveNanos;
         private final long negativeNanos;
 
@@ -283,18 +379,18 @@ public final class RegistrationRepository {
         }
 
         @Override
-        public long expireAfterCreate(String key, Optional<Registration> value, long currentTime) {
-            return value.isPresent() ? positiveNanos : negativeNanos;
+        public long expireAfterCreate(String key, Registration value, long currentTime) {
+            return value != UNKNOWN ? positiveNanos : negativeNanos;
         }
 
         @Override
-        public long expireAfterUpdate(String key, Optional<Registration> value, long currentTime, long currentDuration) {
+        public long expireAfterUpdate(String key, Registration value, long currentTime, long currentDuration) {
             return expireAfterCreate(key, value, currentTime);
         }
 
         @Override
-        public long expireAfterRead(String key, Optional<Registration> value, long currentTime, long currentDuration) {
-            return value.isPresent() ? positiveNanos : currentDuration;
+        public long expireAfterRead(String key, Registration value, long currentTime, long currentDuration) {
+            return value != UNKNOWN ? positiveNanos : currentDuration;
         }
     }
 }

@@ -15,6 +15,7 @@ import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -124,7 +125,7 @@ class RegistrationRepositoryTest {
         for (String id : List.of("a", "b", "c", "d", "e")) {
             small.save(registered(id, "scope-" + id)).join();
         }
-        small.cache().synchronous().cleanUp();
+        small.cache().cleanUp();
         assertThat(small.estimatedSize()).isLessThanOrEqualTo(2);
         assertThat(small.stats().evictionCount()).isGreaterThanOrEqualTo(3);
 
@@ -256,5 +257,106 @@ class RegistrationRepositoryTest {
         assertThat(repo.findIfCached("c1")).map(Registration::scope).contains("old");
         repo.invalidate("c1");
         assertThat(repo.find("c1").join()).map(Registration::scope).contains("new");
+    }
+
+    @Test
+    void aReadInFlightWhenTheEntryIsInvalidatedAnswersItsCallerButIsNotCached() {
+        ManualStore manual = new ManualStore();
+        RegistrationRepository r = new RegistrationRepository(manual, 100, ACCESS, NEGATIVE, ticker, Runnable::run, clock);
+        CompletableFuture<Optional<Registration>> found = r.find("c1");
+        r.invalidate("c1");
+        manual.reads.remove().complete(Optional.of(registered("c1", "old")));
+
+        assertThat(found.join()).map(Registration::scope).contains("old");
+        assertThat(r.findIfCached("c1")).isNull();
+        assertThat(r.stats().loadSuccessCount()).isEqualTo(1);
+    }
+
+    @Test
+    void aReadInFlightWhenASaveLandsNeverOverwritesTheSave() {
+        ManualStore manual = new ManualStore();
+        RegistrationRepository r = new RegistrationRepository(manual, 100, ACCESS, NEGATIVE, ticker, Runnable::run, clock);
+        CompletableFuture<Optional<Registration>> found = r.find("c1");
+        Registration saved = registered("c1", "new");
+        r.save(saved).join();
+        manual.reads.remove().complete(Optional.empty()); // what the store held before the save
+
+        assertThat(found.join()).isEmpty();
+        assertThat(r.findIfCached("c1")).contains(saved);
+        assertThat(r.find("c1").join()).contains(saved);
+        assertThat(manual.reads).isEmpty();
+    }
+
+    @Test
+    void cachedRegistrationsShareWhatTheyHaveInCommon() {
+        Registration a = new Registration("c1", new String("a b"), List.of(new String("https://chatgpt.com/cb")),
+                List.of(new String("authorization_code")), new String("ChatGPT"), "https://idp/register/c1", null, T0, T0);
+        Registration b = new Registration("c2", new String("a b"), List.of(new String("https://chatgpt.com/cb")),
+                List.of(new String("authorization_code")), new String("ChatGPT"), "https://idp/register/c2", null, T0, T0);
+        repo.save(a).join();
+        sqlite.put(b).join();
+        Registration cachedA = repo.findIfCached("c1").orElseThrow();
+        Registration loadedB = repo.find("c2").join().orElseThrow();
+
+        assertThat(cachedA).isEqualTo(a);
+        assertThat(loadedB).isEqualTo(b);
+        assertThat(loadedB.scope()).isSameAs(cachedA.scope());
+        assertThat(loadedB.redirectUris()).isSameAs(cachedA.redirectUris());
+        assertThat(loadedB.grantTypes()).isSameAs(cachedA.grantTypes());
+        assertThat(loadedB.clientName()).isSameAs(cachedA.clientName());
+        assertThat(loadedB.registrationClientUri()).isEqualTo("https://idp/register/c2");
+    }
+
+    @Test
+    void loadsAreCountedAsCaffeineWouldCountThem() {
+        CompletableFuture<Void> gate = store.holdReads();
+        CompletableFuture<Optional<Registration>> a = repo.find("c1");
+        CompletableFuture<Optional<Registration>> b = repo.find("c1"); // joins the read in flight
+        gate.complete(null);
+        a.join();
+        b.join();
+        store.failReads = true;
+        repo.find("c2").exceptionally(failure -> null).join();
+
+        assertThat(repo.stats().missCount()).isEqualTo(2);
+        assertThat(repo.stats().hitCount()).isEqualTo(1);
+        assertThat(repo.stats().loadSuccessCount()).isEqualTo(1);
+        assertThat(repo.stats().loadFailureCount()).isEqualTo(1);
+    }
+
+    /** A store whose reads complete only when the test completes them; writes succeed at once. */
+    private static final class ManualStore implements RegistrationStore {
+        final ConcurrentLinkedQueue<CompletableFuture<Optional<Registration>>> reads = new ConcurrentLinkedQueue<>();
+
+        @Override
+        public CompletableFuture<Optional<Registration>> get(String clientId) {
+            CompletableFuture<Optional<Registration>> read = new CompletableFuture<>();
+            reads.add(read);
+            return read;
+        }
+
+        @Override
+        public CompletableFuture<Void> put(Registration registration) {
+            return CompletableFuture.completedFuture(null);
+        }
+
+        @Override
+        public CompletableFuture<Boolean> delete(String clientId) {
+            return CompletableFuture.completedFuture(true);
+        }
+
+        @Override
+        public CompletableFuture<Void> ping() {
+            return CompletableFuture.completedFuture(null);
+        }
+
+        @Override
+        public CompletableFuture<Long> count() {
+            return CompletableFuture.completedFuture(0L);
+        }
+
+        @Override
+        public void close() {
+        }
     }
 }
