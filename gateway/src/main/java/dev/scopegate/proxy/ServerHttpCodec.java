@@ -12,6 +12,7 @@ import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ByteProcessor;
 
 import java.util.ArrayDeque;
 import java.util.List;
@@ -114,31 +115,38 @@ final class ServerHttpCodec extends CombinedChannelDuplexHandler<ServerHttpCodec
             if (done || fold) {
                 return;
             }
-            // Each call starts at a line start: the decoder consumes whole lines only.
-            byte prev = sawContent ? (byte) '\n' : 0;
-            int lineLength = 0;
-            for (int i = from; i < to; i++) {
-                byte b = buf.getByte(i);
-                if (prev == '\n') {
-                    if (b == ' ' || b == '\t') {
-                        if (sawContent) {
-                            fold = true;
-                            return;
-                        }
-                    }
+            // Each call starts at a line start: the decoder consumes whole lines only. A line
+            // still incomplete at `to` is scanned again, whole, on the next call.
+            int lineStart = from;
+            while (lineStart < to) {
+                int lf = buf.forEachByte(lineStart, to - lineStart, ByteProcessor.FIND_LF);
+                if (lf < 0) {
+                    fold = sawContent && isFoldStart(buf.getByte(lineStart));
+                    return;
                 }
-                if (b == '\n') {
-                    if (lineLength == 0 && sawContent) {
+                if (isBlank(buf, lineStart, lf)) {
+                    if (sawContent) {
                         done = true; // blank line: end of the header section
                         return;
                     }
-                    lineLength = 0;
-                } else if (b != '\r') {
-                    lineLength++;
+                } else {
+                    if (sawContent && isFoldStart(buf.getByte(lineStart))) {
+                        fold = true;
+                        return;
+                    }
                     sawContent = true;
                 }
-                prev = b;
+                lineStart = lf + 1;
             }
+        }
+
+        private static boolean isFoldStart(byte b) {
+            return b == ' ' || b == '\t';
+        }
+
+        /** Only CRs before the LF: an empty line. */
+        private static boolean isBlank(ByteBuf buf, int from, int lf) {
+            return buf.forEachByte(from, lf - from, ByteProcessor.FIND_NON_CR) < 0;
         }
     }
 
