@@ -157,6 +157,14 @@ public final class ScopeResolver {
                 decision.getClass().getSimpleName(), decision);
     }
 
+    /**
+     * Whether {@link #decide} ever reads {@link AuthorizationRequest#state()}: only with
+     * {@code on-unresolved: reject}, for the error redirect. Otherwise a caller may leave it null.
+     */
+    public boolean readsState() {
+        return reject;
+    }
+
     /** The never-rewrite checks, then the trigger; null when the chain must run. */
     private Decision precheck(AuthorizationRequest r) {
         if (r.malformed()) {

@@ -1,6 +1,8 @@
 package dev.scopegate.loadtest.jmh;
 
+import dev.scopegate.oauth.AuthorizationParams;
 import dev.scopegate.oauth.OAuthParams;
+import dev.scopegate.oauth.ParamCache;
 import dev.scopegate.oauth.ParamCodec;
 import dev.scopegate.oauth.Params;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -16,7 +18,10 @@ import org.openjdk.jmh.infra.Blackhole;
 
 import java.util.concurrent.TimeUnit;
 
-/** The parameter codec on the seed's reconnect query: split and check, then the rewrite. */
+/**
+ * The parameter codec on the seed's reconnect, read inside its request URI as the router reads it:
+ * the one-pass split and check, then the rewrite.
+ */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 5, time = 1)
@@ -25,18 +30,30 @@ import java.util.concurrent.TimeUnit;
 @State(Scope.Thread)
 public class ParamCodecBenchmark {
 
-    private String query = Fixture.RECONNECT_QUERY;
+    private String uri = Fixture.RECONNECT_URI;
+    private final int queryStart = Fixture.PATH.length() + 1;
+    private final ParamCache values = new ParamCache(1024);
 
     /** Split and well-formedness check only. */
     @Benchmark
-    public Params parse() {
-        return ParamCodec.parse(query);
+    public AuthorizationParams parse() {
+        return AuthorizationParams.parse(uri, queryStart, uri.length());
     }
 
     /** What the router does with a reconnect: parse, read the parameters it needs, append the scope. */
     @Benchmark
     public void parseAndRewrite(Blackhole bh) {
-        Params p = ParamCodec.parse(query);
+        AuthorizationParams p = AuthorizationParams.parse(uri, queryStart, uri.length());
+        bh.consume(p.clientIdCount());
+        bh.consume(p.clientId(values));
+        bh.consume(p.scopeCount());
+        bh.consume(p.withScope(values.encode(Fixture.SCOPE), null));
+    }
+
+    /** The generic codec ({@link Params}) on the query alone, as the router used it before. */
+    @Benchmark
+    public void paramsParseAndRewrite(Blackhole bh) {
+        Params p = ParamCodec.parse(Fixture.RECONNECT_QUERY);
         bh.consume(p.count(OAuthParams.CLIENT_ID));
         bh.consume(p.first(OAuthParams.CLIENT_ID));
         bh.consume(p.count(OAuthParams.SCOPE));
