@@ -18,7 +18,9 @@ import java.util.Objects;
  *
  * <p>The parameters are those of {@code text[from, to)}; the rest of {@code text} is kept as it
  * is by {@link #withScope}, so a query can be parsed inside its request URI and the new URI built
- * in one exactly sized step.
+ * in one exactly sized step. On the hot path, {@link #read} goes straight from the text to the
+ * {@link AuthorizationRequest} the resolver reads and {@link #appendScope} builds the new text,
+ * so that a repeated request allocates nothing but the new URI.
  *
  * <p>Immutable; safe from any thread.
  */
@@ -87,6 +89,25 @@ public final class AuthorizationParams {
      * @throws IndexOutOfBoundsException if the range is not within {@code text}
      */
     public static AuthorizationParams parse(String text, int from, int to) {
+        return (AuthorizationParams) scan(text, from, to, false, false, false, null);
+    }
+
+    /**
+     * {@code parse(text, from, to).toRequest(isGet, withState, values)} without building the
+     * parsed view: the one pass ends in the request itself, which for a repeated request comes
+     * from {@code values}, so nothing at all is allocated. For the hot path, where the view is
+     * needed only to rewrite (see {@link #appendScope}) or in rare cases (parse again then).
+     *
+     * @throws IndexOutOfBoundsException if the range is not within {@code text}
+     */
+    public static AuthorizationRequest read(String text, int from, int to, boolean isGet, boolean withState,
+                                            ParamCache values) {
+        return (AuthorizationRequest) scan(text, from, to, true, isGet, withState, values);
+    }
+
+    /** The one pass of {@link #parse} and {@link #read}: ends in a view, or (if {@code read}) in a request. */
+    private static Object scan(String text, int from, int to, boolean read, boolean isGet, boolean withState,
+                               ParamCache values) {
         Objects.checkFromToIndex(from, to, text.length());
         boolean malformed = false;
         int clientIdCount = 0;
@@ -151,8 +172,57 @@ public final class AuthorizationParams {
             }
             start = end + 1;
         }
-        return new AuthorizationParams(text, from, to, malformed, clientIdCount, scopeCount, hasRequest,
-                hasRequestUri, hasPrompt, clientId, scope, redirectUri, resource, state, codeChallenge);
+        if (!read) {
+            return new AuthorizationParams(text, from, to, malformed, clientIdCount, scopeCount, hasRequest,
+                    hasRequestUri, hasPrompt, clientId, scope, redirectUri, resource, state, codeChallenge);
+        }
+        return request(text, isGet, withState, values, malformed, clientIdCount, scopeCount, hasRequest,
+                hasRequestUri, clientId, scope, redirectUri, resource, state);
+    }
+
+    private static AuthorizationRequest request(String text, boolean isGet, boolean withState, ParamCache values,
+                                                boolean malformed, int clientIdCount, int scopeCount,
+                                                boolean hasRequest, boolean hasRequestUri, long clientId, long scope,
+                                                long redirectUri, long resource, long state) {
+        if (withState || values == null) {
+            return new AuthorizationRequest(clientIdCount, value(text, clientId, values), scopeCount,
+                    value(text, scope, values), value(text, redirectUri, values), value(text, resource, values),
+                    hasRequest, hasRequestUri, isGet, malformed, withState ? value(text, state, null) : null);
+        }
+        return values.request(clientIdCount, value(text, clientId, values), scopeCount, value(text, scope, values),
+                value(text, redirectUri, values), value(text, resource, values), hasRequest, hasRequestUri, isGet,
+                malformed);
+    }
+
+    /**
+     * {@code Params.first(name)} for the parameters {@code text[from, to)}, without parsing them:
+     * the decoded value of the first parameter whose decoded name is {@code name}, {@code ""}
+     * when it has no {@code =}, null when there is none. For the rare reads {@link #read} does not
+     * answer (e.g. {@code code_challenge}).
+     *
+     * @throws IndexOutOfBoundsException if the range is not within {@code text}
+     */
+    public static String first(String text, int from, int to, String name) {
+        Objects.checkFromToIndex(from, to, text.length());
+        Objects.requireNonNull(name, "name");
+        int start = from;
+        while (start < to) {
+            int end = text.indexOf('&', start);
+            if (end < 0 || end > to) {
+                end = to;
+            }
+            if (end > start) {
+                int eq = start;
+                while (eq < end && text.charAt(eq) != '=') {
+                    eq++;
+                }
+                if (ParamCodec.decodedEquals(text, start, eq, name)) {
+                    return eq == end ? "" : ParamCodec.decode(text, eq + 1, end);
+                }
+            }
+            start = end + 1;
+        }
+        return null;
     }
 
     /** Which of the names this class records {@code text[from, to)} decodes to, or {@link #OTHER}. */
@@ -270,15 +340,19 @@ public final class AuthorizationParams {
      * @param withState decode {@code state}; without, the request's {@code state} is null (the
      *                  resolver reads it only for {@code on-unresolved: reject}, see
      *                  {@code ScopeResolver#readsState})
-     * @param values    the cache repeated values are read through; null decodes each afresh
+     * @param values    the cache repeated values (and, without {@code state}, repeated requests) are
+     *                  read through; null decodes each afresh
      */
     public AuthorizationRequest toRequest(boolean isGet, boolean withState, ParamCache values) {
-        return new AuthorizationRequest(clientIdCount, clientId(values), scopeCount, scope(values),
-                redirectUri(values), resource(values), hasRequest, hasRequestUri, isGet, malformed,
-                withState ? state() : null);
+        return request(text, isGet, withState, values, malformed, clientIdCount, scopeCount, hasRequest,
+                hasRequestUri, clientId, scope, redirectUri, resource, state);
     }
 
     private String value(long at, ParamCache values) {
+        return value(text, at, values);
+    }
+
+    private static String value(String text, long at, ParamCache values) {
         if (at < 0) {
             return null;
         }
@@ -309,26 +383,7 @@ public final class AuthorizationParams {
             throw new IllegalStateException("scope occurs more than once");
         }
         if (scopeCount == 0) {
-            boolean separator = to > from && text.charAt(to - 1) != '&';
-            if (to == text.length()) {
-                // one exactly sized concatenation, no intermediate copy
-                if (append == null) {
-                    return separator ? text + "&scope=" + encodedScope : text + "scope=" + encodedScope;
-                }
-                return separator ? text + "&scope=" + encodedScope + append
-                        : text + "scope=" + encodedScope + append;
-            }
-            StringBuilder out = new StringBuilder(text.length() + 7 + encodedScope.length()
-                    + (append == null ? 0 : append.length()));
-            out.append(text, 0, to);
-            if (separator) {
-                out.append('&');
-            }
-            out.append(OAuthParams.SCOPE).append('=').append(encodedScope);
-            if (append != null) {
-                out.append(append);
-            }
-            return out.append(text, to, text.length()).toString();
+            return appendScope(text, from, to, encodedScope, append);
         }
         if (!value(scope, null).isBlank()) {
             throw new IllegalStateException("scope already has a value");
@@ -338,6 +393,38 @@ public final class AuthorizationParams {
         StringBuilder out = new StringBuilder(text.length() + 1 + encodedScope.length()
                 + (append == null ? 0 : append.length()));
         out.append(text, 0, eq).append('=').append(encodedScope).append(text, end, to);
+        if (append != null) {
+            out.append(append);
+        }
+        return out.append(text, to, text.length()).toString();
+    }
+
+    /**
+     * {@link #withScope} for parameters {@code text[from, to)} known to have no {@code scope}
+     * (as {@link #read} tells): {@code scope=<encodedScope>} and {@code append} (when not null)
+     * added after them, after an {@code &} unless they are empty or end with one; the text
+     * around them kept. When the parameters end the text (the usual case) the result is built
+     * by one exactly sized concatenation, its only allocation.
+     *
+     * @throws IndexOutOfBoundsException if the range is not within {@code text}
+     */
+    public static String appendScope(String text, int from, int to, String encodedScope, String append) {
+        Objects.checkFromToIndex(from, to, text.length());
+        Objects.requireNonNull(encodedScope, "encodedScope");
+        boolean separator = to > from && text.charAt(to - 1) != '&';
+        if (to == text.length()) {
+            if (append == null) {
+                return separator ? text + "&scope=" + encodedScope : text + "scope=" + encodedScope;
+            }
+            return separator ? text + "&scope=" + encodedScope + append : text + "scope=" + encodedScope + append;
+        }
+        StringBuilder out = new StringBuilder(text.length() + 7 + encodedScope.length()
+                + (append == null ? 0 : append.length()));
+        out.append(text, 0, to);
+        if (separator) {
+            out.append('&');
+        }
+        out.append(OAuthParams.SCOPE).append('=').append(encodedScope);
         if (append != null) {
             out.append(append);
         }

@@ -1,14 +1,18 @@
 package dev.scopegate.oauth;
 
+import dev.scopegate.oauth.scope.AuthorizationRequest;
+
 /**
  * Decoded and encoded forms of parameter values seen recently, so that the values that repeat
  * from one authorization request to the next (a client's {@code client_id} and
  * {@code redirect_uri}, the {@code resource}, the scope a decision adds) cost neither a decode,
  * an encode nor an allocation each time. The answers are exactly those of
  * {@link ParamCodec#decode} and {@link ParamCodec#encode}; a repeated value is returned as the
- * same {@code String} instance, which also keeps its cached hash code.
+ * same {@code String} instance, which also keeps its cached hash code. For the same reason
+ * {@link AuthorizationParams#toRequest} takes the {@link AuthorizationRequest} of a repeated
+ * request from here.
  *
- * <p>Two direct-mapped tables of a fixed number of slots: a value takes the slot its hash names,
+ * <p>Direct-mapped tables of a fixed number of slots: a value takes the slot its hash names,
  * evicting what was there. Memory is thus bounded (values longer than {@value #MAX_LENGTH}
  * chars are never kept), and a miss costs what decoding or encoding costs without the cache,
  * plus one small entry. Values unique to a request ({@code state}, {@code code_challenge})
@@ -29,6 +33,7 @@ public final class ParamCache {
 
     private final Decoded[] decoded;
     private final Encoded[] encoded;
+    private final AuthorizationRequest[] requests;
     private final int mask;
 
     /** @param slots entries per table, a power of two */
@@ -38,6 +43,7 @@ public final class ParamCache {
         }
         this.decoded = new Decoded[slots];
         this.encoded = new Encoded[slots];
+        this.requests = new AuthorizationRequest[slots];
         this.mask = slots - 1;
     }
 
@@ -77,6 +83,30 @@ public final class ParamCache {
         String enc = ParamCodec.encode(value);
         encoded[slot] = new Encoded(value, enc);
         return enc;
+    }
+
+    /**
+     * {@code new AuthorizationRequest(...)} without {@code state}, or the same instance as for an
+     * earlier request with these very values: with values read through this cache, the requests
+     * of a client repeat, and so can the record the resolver reads.
+     */
+    AuthorizationRequest request(int clientIdCount, String clientId, int scopeCount, String scope, String redirectUri,
+                                 String resource, boolean hasRequestObject, boolean hasRequestUri, boolean isGet,
+                                 boolean malformed) {
+        int h = ((clientId == null ? 0 : clientId.hashCode()) * 31 + (redirectUri == null ? 0 : redirectUri.hashCode()))
+                * 31 + (resource == null ? 0 : resource.hashCode());
+        int slot = (h ^ h >>> 16) & mask;
+        AuthorizationRequest r = requests[slot];
+        if (r != null && r.clientId() == clientId && r.redirectUri() == redirectUri && r.resource() == resource
+                && r.scope() == scope && r.clientIdCount() == clientIdCount && r.scopeCount() == scopeCount
+                && r.hasRequestObject() == hasRequestObject && r.hasRequestUri() == hasRequestUri
+                && r.isGet() == isGet && r.malformed() == malformed && r.state() == null) {
+            return r;
+        }
+        r = new AuthorizationRequest(clientIdCount, clientId, scopeCount, scope, redirectUri, resource,
+                hasRequestObject, hasRequestUri, isGet, malformed, null);
+        requests[slot] = r;
+        return r;
     }
 
     /**

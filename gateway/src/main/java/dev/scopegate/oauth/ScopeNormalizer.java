@@ -44,6 +44,12 @@ public final class ScopeNormalizer {
     private final ResourceMetadataCache resources;
     private final ClientIdMetadataDocuments documents;
     private volatile ServerFacts serverFacts;
+    /**
+     * The facts of recent clients, per (server facts, registration): every request of a cached
+     * client reuses one instance instead of building it. Direct-mapped by client_id, racy by
+     * design (entries are immutable): a race or a collision only costs building it again.
+     */
+    private final WithRegistration[] withRegistration = new WithRegistration[1024];
 
     public ScopeNormalizer(Supplier<ScopeResolver> resolver, RegistrationRepository registrations,
                            Supplier<ServerMetadata> metadata, ResourceMetadataCache resources,
@@ -125,6 +131,21 @@ public final class ScopeNormalizer {
 
     private record ServerFacts(ServerMetadata source, Facts facts) {}
 
+    private record WithRegistration(Facts base, Registration registration, Facts facts) {}
+
+    /** {@code base.withRegistration(found)}, the same instance for every request of a recent client. */
+    private Facts withRegistration(Facts base, Registration found) {
+        int h = found == null ? 0 : found.clientId().hashCode();
+        int slot = (h ^ h >>> 16) & (withRegistration.length - 1);
+        WithRegistration e = withRegistration[slot];
+        if (e != null && e.base() == base && e.registration() == found) {
+            return e.facts();
+        }
+        Facts f = base.withRegistration(found);
+        withRegistration[slot] = new WithRegistration(base, found, f);
+        return f;
+    }
+
     private CompletableFuture<Facts> gather(AuthorizationRequest request, Facts facts, ScopeResolver r, int round) {
         Decision d = r.decide(request, facts);
         if (!(d instanceof Decision.NeedFacts need) || round >= MAX_ROUNDS) {
@@ -183,7 +204,7 @@ public final class ScopeNormalizer {
             case REGISTRATION: {
                 String id = request.clientId();
                 Optional<Registration> cached = id == null ? Optional.empty() : registrations.findIfCached(id);
-                return cached == null ? null : facts.withRegistration(cached.orElse(null));
+                return cached == null ? null : withRegistration(facts, cached.orElse(null));
             }
             case RESOURCE_METADATA: {
                 String resource = request.resource();

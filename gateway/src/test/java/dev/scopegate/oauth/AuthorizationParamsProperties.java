@@ -76,6 +76,34 @@ class AuthorizationParamsProperties {
         assertThat(p.withScope(encoded, append)).isEqualTo(prefix + expected + (append == null ? "" : append));
     }
 
+    /** The hot path's pieces say what the parsed view says. */
+    @Property(tries = 1000)
+    void readAppendAndFirstAgreeWithTheView(@ForAll("texts") String raw, @ForAll("prefixes") String prefix,
+                                           @ForAll("scopes") String scope, @ForAll("appends") String append) {
+        String text = prefix + raw;
+        int from = prefix.length();
+        AuthorizationParams p = AuthorizationParams.parse(text, from, text.length());
+        ParamCache cache = new ParamCache(8);
+        for (boolean isGet : new boolean[]{true, false}) {
+            for (boolean withState : new boolean[]{true, false}) {
+                AuthorizationRequest expected = p.toRequest(isGet, withState, null);
+                assertThat(AuthorizationParams.read(text, from, text.length(), isGet, withState, null)).isEqualTo(expected);
+                assertThat(AuthorizationParams.read(text, from, text.length(), isGet, withState, cache)).isEqualTo(expected);
+                // the second read of the same request comes from the cache
+                assertThat(AuthorizationParams.read(text, from, text.length(), isGet, withState, cache)).isEqualTo(expected);
+            }
+        }
+        Params old = ParamCodec.parse(raw);
+        for (String name : new String[]{OAuthParams.CODE_CHALLENGE, OAuthParams.STATE, OAuthParams.SCOPE, "a b", ""}) {
+            assertThat(AuthorizationParams.first(text, from, text.length(), name)).isEqualTo(old.first(name));
+        }
+        if (p.scopeCount() == 0) {
+            String encoded = ParamCodec.encode(scope);
+            assertThat(AuthorizationParams.appendScope(text, from, text.length(), encoded, append))
+                    .isEqualTo(p.withScope(encoded, append));
+        }
+    }
+
     /** The parameters need not end the text: what follows them stays after the appended text. */
     @Property(tries = 300)
     void keepsTheTextAfterTheParameters(@ForAll("texts") String raw, @ForAll("scopes") String scope) {
@@ -89,6 +117,12 @@ class AuthorizationParamsProperties {
             return;
         }
         assertThat(p.withScope(ParamCodec.encode(scope), "&x")).isEqualTo("/a?" + expected + "&x\u0000tail");
+        if (p.scopeCount() == 0) {
+            assertThat(AuthorizationParams.appendScope(text, 3, 3 + raw.length(), ParamCodec.encode(scope), "&x"))
+                    .isEqualTo("/a?" + expected + "&x\u0000tail");
+            assertThat(AuthorizationParams.first(text, 3, 3 + raw.length(), OAuthParams.CLIENT_ID))
+                    .isEqualTo(old.first(OAuthParams.CLIENT_ID));
+        }
     }
 
     @Property(tries = 500)

@@ -206,16 +206,22 @@ public final class OAuthRouter implements RequestRouter {
     private Plan authorizeGet(HttpRequest request, String path) {
         String uri = request.uri();
         int q = uri.indexOf('?');
-        AuthorizationParams params;
-        String head; // null: the query is read inside the URI, whose prefix is path + "?"
+        // The parameters are text[from, end): the URI's own query when the URI is path?query
+        // (always, from the frontend), so that the new URI is built in one step.
+        String text;
+        int from;
+        String head; // what precedes the rewritten text in the new URI; null: text is the URI
         if (q == path.length() && uri.startsWith(path)) {
-            params = AuthorizationParams.parse(uri, q + 1, uri.length());
+            text = uri;
+            from = q + 1;
             head = null;
         } else {
-            params = AuthorizationParams.parse(q < 0 ? "" : uri.substring(q + 1));
+            text = q < 0 ? "" : uri.substring(q + 1);
+            from = 0;
             head = path + "?";
         }
-        AuthorizationRequest ar = params.toRequest(true, normalizer.readsState(), values);
+        AuthorizationRequest ar = AuthorizationParams.read(text, from, text.length(), true, normalizer.readsState(),
+                values);
         Decision d = normalizer.decideNow(ar);
         if (d instanceof Decision.Pending pending) {
             CompletableFuture<Decision> later = pending.decision();
@@ -225,25 +231,25 @@ public final class OAuthRouter implements RequestRouter {
                         log.warn("scope decision failed, forwarding unchanged: {}", e.toString());
                         return Plan.FORWARD;
                     }
-                    return applyToUri(request, head, params, ar, decided);
+                    return applyToUri(request, head, text, from, ar, decided);
                 }));
             }
             d = later.join();
         }
-        return applyToUri(request, head, params, ar, d);
+        return applyToUri(request, head, text, from, ar, d);
     }
 
-    private Plan applyToUri(HttpRequest request, String head, AuthorizationParams params, AuthorizationRequest ar,
+    private Plan applyToUri(HttpRequest request, String head, String text, int from, AuthorizationRequest ar,
                             Decision d) {
         if (d instanceof Decision.AddScope add) {
             String scope = added(ar, add, RouteKind.AUTHORIZE);
             if (scope != null) {
-                String rewritten = withScope(params, scope, values);
+                String rewritten = withScope(text, from, ar, scope, values);
                 request.setUri(head == null ? rewritten : head + rewritten);
             }
             return Plan.FORWARD;
         }
-        Outcome o = outcome(ar, d, RouteKind.AUTHORIZE, params);
+        Outcome o = outcome(ar, d, RouteKind.AUTHORIZE, text, from);
         if (o.reply() != null) {
             return new Plan.Respond(o.reply());
         }
@@ -253,8 +259,8 @@ public final class OAuthRouter implements RequestRouter {
     private BodyRewriter formRewriter(RouteKind kind) {
         return (head, body) -> {
             String raw = body.toString(StandardCharsets.ISO_8859_1);
-            AuthorizationParams params = AuthorizationParams.parse(raw);
-            AuthorizationRequest ar = params.toRequest(false, normalizer.readsState(), values);
+            AuthorizationRequest ar = AuthorizationParams.read(raw, 0, raw.length(), false, normalizer.readsState(),
+                    values);
             return normalizer.decide(ar).handle((d, e) -> {
                 if (e != null) {
                     log.warn("scope decision failed, forwarding unchanged: {}", e.toString());
@@ -263,9 +269,9 @@ public final class OAuthRouter implements RequestRouter {
                 if (d instanceof Decision.AddScope add) {
                     String scope = added(ar, add, kind);
                     return scope == null ? BodyRewriter.UNCHANGED : new BodyRewriter.Result.Replace(
-                            withScope(params, scope, values).getBytes(StandardCharsets.ISO_8859_1));
+                            withScope(raw, 0, ar, scope, values).getBytes(StandardCharsets.ISO_8859_1));
                 }
-                Outcome o = outcome(ar, d, kind, params);
+                Outcome o = outcome(ar, d, kind, raw, 0);
                 if (o.reply() != null) {
                     return new BodyRewriter.Result.Reply(o.reply());
                 }
@@ -275,16 +281,22 @@ public final class OAuthRouter implements RequestRouter {
     }
 
     /**
-     * The parameters' text with the scope added (see {@link AuthorizationParams#withScope}), its
-     * encoded form from {@code values}. When the added scope asks for {@code offline_access} and
-     * the request has no {@code prompt}, {@code prompt=consent} is appended too: OpenID Connect
-     * Core §11 has the server ignore {@code offline_access} without it, and clients that send the
-     * scope themselves add it (the MCP SDK does), so a reconnect without scope gets the refresh
-     * token the first connect got.
+     * {@code text} with the scope added to its parameters {@code text[from, end)} (see
+     * {@link AuthorizationParams#withScope}), the scope's encoded form from {@code values};
+     * {@code read} is what {@link AuthorizationParams#read} read from them. When the added scope
+     * asks for {@code offline_access} and the request has no {@code prompt},
+     * {@code prompt=consent} is appended too: OpenID Connect Core §11 has the server ignore
+     * {@code offline_access} without it, and clients that send the scope themselves add it (the
+     * MCP SDK does), so a reconnect without scope gets the refresh token the first connect got.
      */
-    static String withScope(AuthorizationParams params, String scope, ParamCache values) {
-        String append = !params.hasPrompt() && hasToken(scope, "offline_access") ? PROMPT_CONSENT : null;
-        return params.withScope(values.encode(scope), append);
+    static String withScope(String text, int from, AuthorizationRequest read, String scope, ParamCache values) {
+        String encoded = values.encode(scope);
+        boolean offline = hasToken(scope, "offline_access");
+        if (read.scopeCount() == 0 && !offline) {
+            return AuthorizationParams.appendScope(text, from, text.length(), encoded, null);
+        }
+        AuthorizationParams params = AuthorizationParams.parse(text, from, text.length());
+        return params.withScope(encoded, offline && !params.hasPrompt() ? PROMPT_CONSENT : null);
     }
 
     private static boolean hasToken(String scope, String token) {
@@ -313,7 +325,8 @@ public final class OAuthRouter implements RequestRouter {
 
     private static final Outcome NOTHING = new Outcome(null, null);
 
-    private Outcome outcome(AuthorizationRequest ar, Decision d, RouteKind kind, AuthorizationParams params) {
+    /** {@code text[from, end)}: the parameters {@code ar} was read from. */
+    private Outcome outcome(AuthorizationRequest ar, Decision d, RouteKind kind, String text, int from) {
         if (d instanceof Decision.Skip skip) {
             metrics.skip(SKIP_LABELS[skip.reason().ordinal()]);
             return NOTHING;
@@ -330,7 +343,7 @@ public final class OAuthRouter implements RequestRouter {
         }
         if (d instanceof Decision.Unchanged && ar.scope() != null && !ar.scope().isBlank() && ar.clientIdCount() == 1
                 && config.get().scope().learn().authorize()) {
-            String codeChallenge = params.codeChallenge();
+            String codeChallenge = AuthorizationParams.first(text, from, text.length(), OAuthParams.CODE_CHALLENGE);
             if (codeChallenge != null) {
                 return new Outcome(null, learnFromAuthorize(ar.clientId(), codeChallenge, ar.scope()));
             }

@@ -9,7 +9,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class OfflineAccessConsentTest {
 
     private static String withScope(String query, String scope) {
-        return OAuthRouter.withScope(AuthorizationParams.parse(query), scope, new ParamCache(16));
+        return OAuthRouter.withScope(query, 0, AuthorizationParams.read(query, 0, query.length(), true, false, null),
+                scope, new ParamCache(16));
     }
 
     @Test

@@ -93,10 +93,14 @@ public class DecisionBenchmark {
 
     private static final String UNKNOWN_URI = Fixture.PATH + "?" + Fixture.UNKNOWN_QUERY;
 
+    /** As {@code OAuthRouter} does it (its scope has no offline_access, so no prompt to check). */
     private String decideAndRewrite(String uri) {
-        AuthorizationParams p = AuthorizationParams.parse(uri, Fixture.PATH.length() + 1, uri.length());
-        Decision d = fixture.normalizer.decideNow(p.toRequest(true, fixture.normalizer.readsState(), fixture.values));
-        return p.withScope(fixture.values.encode(((Decision.AddScope) d).scope()), null);
+        int from = Fixture.PATH.length() + 1;
+        AuthorizationRequest r = AuthorizationParams.read(uri, from, uri.length(), true,
+                fixture.normalizer.readsState(), fixture.values);
+        Decision d = fixture.normalizer.decideNow(r);
+        return AuthorizationParams.appendScope(uri, from, uri.length(),
+                fixture.values.encode(((Decision.AddScope) d).scope()), null);
     }
 
     /** The decision alone for the unknown client (negative cache hit). */

@@ -5,6 +5,7 @@ import dev.scopegate.oauth.OAuthParams;
 import dev.scopegate.oauth.ParamCache;
 import dev.scopegate.oauth.ParamCodec;
 import dev.scopegate.oauth.Params;
+import dev.scopegate.oauth.scope.AuthorizationRequest;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -34,20 +35,21 @@ public class ParamCodecBenchmark {
     private final int queryStart = Fixture.PATH.length() + 1;
     private final ParamCache values = new ParamCache(1024);
 
-    /** Split and well-formedness check only. */
+    /** Split and well-formedness check only, into the parsed view. */
     @Benchmark
     public AuthorizationParams parse() {
         return AuthorizationParams.parse(uri, queryStart, uri.length());
     }
 
-    /** What the router does with a reconnect: parse, read the parameters it needs, append the scope. */
+    /**
+     * What the router does with a reconnect: read the parameters the decision needs (client_id,
+     * scope, redirect_uri, resource …) in one pass, append the scope.
+     */
     @Benchmark
     public void parseAndRewrite(Blackhole bh) {
-        AuthorizationParams p = AuthorizationParams.parse(uri, queryStart, uri.length());
-        bh.consume(p.clientIdCount());
-        bh.consume(p.clientId(values));
-        bh.consume(p.scopeCount());
-        bh.consume(p.withScope(values.encode(Fixture.SCOPE), null));
+        AuthorizationRequest r = AuthorizationParams.read(uri, queryStart, uri.length(), true, false, values);
+        bh.consume(r);
+        bh.consume(AuthorizationParams.appendScope(uri, queryStart, uri.length(), values.encode(Fixture.SCOPE), null));
     }
 
     /** The generic codec ({@link Params}) on the query alone, as the router used it before. */
