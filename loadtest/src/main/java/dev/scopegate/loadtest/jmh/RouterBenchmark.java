@@ -34,8 +34,6 @@ import java.util.concurrent.TimeUnit;
 @State(Scope.Thread)
 public class RouterBenchmark {
 
-    private static final String UNKNOWN_URI = Fixture.PATH + "?" + Fixture.UNKNOWN_QUERY;
-
     private Fixture fixture;
     private HttpRequest reconnect;
     private HttpRequest unknown;
@@ -63,14 +61,14 @@ public class RouterBenchmark {
     /** Reconnect of a registered client: cache hit, scope appended, counted, audited. */
     @Benchmark
     public Plan reconnectCacheHit() {
-        reconnect.setUri(Fixture.RECONNECT_URI); // a constant: resetting costs the benchmark nothing
+        reconnect.setUri(Fixture.PATH + "?" + Fixture.RECONNECT_QUERY);
         return fixture.router.plan(reconnect, Fixture.PATH, RouteKind.AUTHORIZE);
     }
 
     /** Reconnect of an unknown client: negative cache hit, default scope. */
     @Benchmark
     public Plan reconnectUnknownClient() {
-        unknown.setUri(UNKNOWN_URI);
+        unknown.setUri(Fixture.PATH + "?" + Fixture.UNKNOWN_QUERY);
         return fixture.router.plan(unknown, Fixture.PATH, RouteKind.AUTHORIZE);
     }
 
