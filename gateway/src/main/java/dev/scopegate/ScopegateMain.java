@@ -186,7 +186,7 @@ public final class ScopegateMain implements AutoCloseable {
         ScopeMetrics scopeMetrics = new ScopeMetrics(registry);
         declareScopeMeters(scopeMetrics, initial);
         OAuthRouter router = new OAuthRouter(config::current, metadata, resources, normalizer, registrations,
-                scopeMetrics, new AuditLog(), clock,
+                scopeMetrics, new AuditLog(initial.logging().json()), clock,
                 new PendingScopes(100_000, Duration.ofMinutes(10), Ticker.systemTicker()));
 
         ProxyMetrics proxyMetrics = new ProxyMetrics(registry,

@@ -198,7 +198,7 @@ public final class ParamCodec {
      * overlong forms, surrogates or code points above U+10FFFF, as {@code new String(bytes,
      * UTF_8)} would accept without substitution).
      */
-    private static boolean wellFormed(String raw, int from, int to) {
+    static boolean wellFormed(String raw, int from, int to) {
         int pending = 0; // continuation bytes still expected
         int lower = 0x80;
         int upper = 0xBF; // range of the next continuation byte

@@ -13,9 +13,11 @@ import dev.scopegate.oauth.scope.ScopeResolver;
 import dev.scopegate.store.RegistrationRepository;
 
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -23,15 +25,18 @@ import java.util.function.Supplier;
 /**
  * Runs the {@link ScopeResolver} and gathers the facts it asks for: registrations from the
  * repository (memory first), protected-resource metadata and client ID metadata documents.
- * A request whose facts are all in memory completes synchronously (the returned future is
- * already done), so the caller can skip any thread hop.
+ * A request whose facts are all in memory is decided on the calling thread ({@link #decideNow}
+ * returns the decision itself; the future of {@link #decide} is already done), so the caller can
+ * skip any thread hop.
  *
  * <p>Thread-safe; futures may complete on store or fetcher threads.
  */
 public final class ScopeNormalizer {
 
     private static final int MAX_ROUNDS = 4;
-    private static final java.util.Set<Fact> REGISTRATION_ONLY = java.util.EnumSet.of(Fact.REGISTRATION);
+    private static final Set<Fact> REGISTRATION_ONLY = EnumSet.of(Fact.REGISTRATION);
+    /** In the order lookups have always been made (an {@code EnumSet}'s). */
+    private static final Fact[] FACTS = Fact.values();
 
     private final Supplier<ScopeResolver> resolver;
     private final RegistrationRepository registrations;
@@ -39,6 +44,12 @@ public final class ScopeNormalizer {
     private final ResourceMetadataCache resources;
     private final ClientIdMetadataDocuments documents;
     private volatile ServerFacts serverFacts;
+    /**
+     * The facts of recent clients, per (server facts, registration): every request of a cached
+     * client reuses one instance instead of building it. Direct-mapped by client_id, racy by
+     * design (entries are immutable): a race or a collision only costs building it again.
+     */
+    private final WithRegistration[] withRegistration = new WithRegistration[1024];
 
     public ScopeNormalizer(Supplier<ScopeResolver> resolver, RegistrationRepository registrations,
                            Supplier<ServerMetadata> metadata, ResourceMetadataCache resources,
@@ -50,16 +61,59 @@ public final class ScopeNormalizer {
         this.documents = Objects.requireNonNull(documents, "documents");
     }
 
+    /** The decision for {@code request}, once every fact it needs has been gathered. */
     public CompletableFuture<Decision> decide(AuthorizationRequest request) {
+        Decision d = decideNow(request);
+        return d instanceof Decision.Pending p ? p.decision() : CompletableFuture.completedFuture(d);
+    }
+
+    /**
+     * {@link #decide} for a caller on an event loop: when every fact the decision needs is in
+     * memory (the usual case: the registration is cached), the decision itself, made on the
+     * calling thread without a future; otherwise a {@link Decision.Pending} whose future
+     * completes once the missing facts are fetched (facts found in memory are not looked up
+     * twice, so cache statistics count what {@link #decide} always counted).
+     */
+    public Decision decideNow(AuthorizationRequest request) {
         ScopeResolver r = resolver.get();
-        return gather(request, serverFacts(), r, 0).thenApply(facts -> r.decide(request, facts));
+        Facts facts = serverFacts();
+        for (int round = 0; ; round++) {
+            Decision d = r.decide(request, facts);
+            if (!(d instanceof Decision.NeedFacts need) || round >= MAX_ROUNDS) {
+                return d;
+            }
+            Set<Fact> wanted = wanted(need, facts);
+            for (Fact fact : FACTS) {
+                if (!wanted.contains(fact) || facts.lookedUp(fact)) {
+                    continue;
+                }
+                Facts found = cached(fact, request, facts);
+                if (found == null) {
+                    // the rest of this round and the next ones as decide() always did them
+                    int next = round + 1;
+                    return new Decision.Pending(lookup(request, facts, wanted, fact)
+                            .thenCompose(f -> gather(request, f, r, next))
+                            .thenApply(f -> r.decide(request, f)));
+                }
+                facts = found;
+            }
+        }
+    }
+
+    /**
+     * Whether decisions ever read {@link AuthorizationRequest#state()}: only to send the
+     * {@code invalid_scope} error back with {@code on-unresolved: reject}. A caller may leave it
+     * null (and undecoded) otherwise.
+     */
+    public boolean readsState() {
+        return resolver.get().readsState();
     }
 
     /** The full trace of the decision, for {@code /admin/explain}. */
     public CompletableFuture<Explanation> explain(AuthorizationRequest request) {
         ScopeResolver r = resolver.get();
         Facts all = serverFacts();
-        return lookup(request, all, java.util.EnumSet.allOf(Fact.class)).thenApply(f -> r.explain(request, f));
+        return lookup(request, all, EnumSet.allOf(Fact.class), null).thenApply(f -> r.explain(request, f));
     }
 
     /** The server's facts, built once per metadata document (not per request). */
@@ -77,56 +131,58 @@ public final class ScopeNormalizer {
 
     private record ServerFacts(ServerMetadata source, Facts facts) {}
 
+    private record WithRegistration(Facts base, Registration registration, Facts facts) {}
+
+    /** {@code base.withRegistration(found)}, the same instance for every request of a recent client. */
+    private Facts withRegistration(Facts base, Registration found) {
+        int h = found == null ? 0 : found.clientId().hashCode();
+        int slot = (h ^ h >>> 16) & (withRegistration.length - 1);
+        WithRegistration e = withRegistration[slot];
+        if (e != null && e.base() == base && e.registration() == found) {
+            return e.facts();
+        }
+        Facts f = base.withRegistration(found);
+        withRegistration[slot] = new WithRegistration(base, found, f);
+        return f;
+    }
+
     private CompletableFuture<Facts> gather(AuthorizationRequest request, Facts facts, ScopeResolver r, int round) {
         Decision d = r.decide(request, facts);
         if (!(d instanceof Decision.NeedFacts need) || round >= MAX_ROUNDS) {
             return CompletableFuture.completedFuture(facts);
         }
-        // The registration first: it is usually in memory, and when `registered` or `learned`
-        // wins, the resource and document facts are never needed.
-        java.util.Set<Fact> wanted = need.facts().contains(Fact.REGISTRATION) && !facts.lookedUp(Fact.REGISTRATION)
-                ? REGISTRATION_ONLY : need.facts();
-        return lookup(request, facts, wanted).thenCompose(f -> gather(request, f, r, round + 1));
+        return lookup(request, facts, wanted(need, facts), null).thenCompose(f -> gather(request, f, r, round + 1));
     }
 
-    private CompletableFuture<Facts> lookup(AuthorizationRequest request, Facts facts, java.util.Set<Fact> wanted) {
+    /**
+     * The registration first: it is usually in memory, and when {@code registered} or
+     * {@code learned} wins, the resource and document facts are never needed.
+     */
+    private static Set<Fact> wanted(Decision.NeedFacts need, Facts facts) {
+        return need.facts().contains(Fact.REGISTRATION) && !facts.lookedUp(Fact.REGISTRATION)
+                ? REGISTRATION_ONLY : need.facts();
+    }
+
+    /**
+     * {@code facts} plus the {@code wanted} facts: those in memory at once, the others once
+     * fetched.
+     *
+     * @param notCached a wanted fact already found not to be in memory (fetched without asking
+     *                  the cache again), or null
+     */
+    private CompletableFuture<Facts> lookup(AuthorizationRequest request, Facts facts, Set<Fact> wanted,
+                                            Fact notCached) {
         Facts now = facts;
         List<CompletableFuture<Function<Facts, Facts>>> pending = new ArrayList<>(2);
-        for (Fact fact : wanted) {
-            if (now.lookedUp(fact)) {
+        for (Fact fact : FACTS) {
+            if (!wanted.contains(fact) || now.lookedUp(fact)) {
                 continue;
             }
-            switch (fact) {
-                case REGISTRATION -> {
-                    String id = request.clientId();
-                    Optional<Registration> cached = id == null ? Optional.empty() : registrations.findIfCached(id);
-                    if (cached != null) {
-                        now = now.withRegistration(cached.orElse(null));
-                    } else {
-                        pending.add(registrations.find(id)
-                                .handle((o, e) -> f -> f.withRegistration(e == null ? o.orElse(null) : null)));
-                    }
-                }
-                case RESOURCE_METADATA -> {
-                    String resource = request.resource();
-                    List<String> cached = resource == null ? List.of() : resources.cachedOrNull(resource);
-                    if (cached != null) {
-                        now = now.withResourceScopes(cached);
-                    } else {
-                        pending.add(resources.scopesFor(resource)
-                                .handle((s, e) -> f -> f.withResourceScopes(e == null ? s : List.of())));
-                    }
-                }
-                case DOCUMENT -> {
-                    String id = request.clientId();
-                    Optional<ClientDocument> cached = id == null ? Optional.empty() : documents.cachedOrNull(id);
-                    if (cached != null) {
-                        now = now.withDocumentScope(cached.map(ClientDocument::scope).orElse(null));
-                        continue;
-                    }
-                    pending.add(documents.lookup(id)
-                            .handle((o, e) -> f -> f.withDocumentScope(e == null && o.isPresent() ? o.get().scope() : null)));
-                }
+            Facts found = fact == notCached ? null : cached(fact, request, now);
+            if (found != null) {
+                now = found;
+            } else {
+                pending.add(fetch(fact, request));
             }
         }
         if (pending.isEmpty()) {
@@ -140,5 +196,45 @@ public final class ScopeNormalizer {
             }
             return f;
         });
+    }
+
+    /** {@code facts} plus {@code fact} when it is in memory (a cache hit); else null. */
+    private Facts cached(Fact fact, AuthorizationRequest request, Facts facts) {
+        switch (fact) {
+            case REGISTRATION: {
+                String id = request.clientId();
+                Optional<Registration> cached = id == null ? Optional.empty() : registrations.findIfCached(id);
+                return cached == null ? null : withRegistration(facts, cached.orElse(null));
+            }
+            case RESOURCE_METADATA: {
+                String resource = request.resource();
+                List<String> cached = resource == null ? List.of() : resources.cachedOrNull(resource);
+                return cached == null ? null : facts.withResourceScopes(cached);
+            }
+            case DOCUMENT: {
+                String id = request.clientId();
+                Optional<ClientDocument> cached = id == null ? Optional.empty() : documents.cachedOrNull(id);
+                return cached == null ? null : facts.withDocumentScope(cached.isPresent() ? cached.get().scope() : null);
+            }
+            default:
+                throw new AssertionError(fact);
+        }
+    }
+
+    /** What adds {@code fact}, once fetched, to the facts. */
+    private CompletableFuture<Function<Facts, Facts>> fetch(Fact fact, AuthorizationRequest request) {
+        switch (fact) {
+            case REGISTRATION:
+                return registrations.find(request.clientId())
+                        .handle((o, e) -> f -> f.withRegistration(e == null ? o.orElse(null) : null));
+            case RESOURCE_METADATA:
+                return resources.scopesFor(request.resource())
+                        .handle((s, e) -> f -> f.withResourceScopes(e == null ? s : List.of()));
+            case DOCUMENT:
+                return documents.lookup(request.clientId())
+                        .handle((o, e) -> f -> f.withDocumentScope(e == null && o.isPresent() ? o.get().scope() : null));
+            default:
+                throw new AssertionError(fact);
+        }
     }
 }

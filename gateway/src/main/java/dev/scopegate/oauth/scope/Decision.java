@@ -6,6 +6,7 @@ import java.util.Collections;
 import java.util.EnumSet;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * What {@link ScopeResolver#decide} concluded for one authorization request. Immutable records;
@@ -17,9 +18,12 @@ import java.util.Set;
  *       else answer with the rejection;</li>
  *   <li>{@link NeedFacts}: fetch the named facts, add them to the {@link Facts}, decide again.</li>
  * </ul>
+ * {@link Pending} is never the resolver's: {@code ScopeNormalizer.decideNow} answers it while it
+ * fetches those facts itself.
  */
 public sealed interface Decision
-        permits Decision.Unchanged, Decision.Skip, Decision.AddScope, Decision.Unresolved, Decision.NeedFacts {
+        permits Decision.Unchanged, Decision.Skip, Decision.AddScope, Decision.Unresolved, Decision.NeedFacts,
+        Decision.Pending {
 
     /** Why the trigger does not hold. */
     enum Reason {
@@ -82,6 +86,16 @@ public sealed interface Decision
             }
             // EnumSet: a stable, readable order in logs and JSON
             facts = Collections.unmodifiableSet(EnumSet.copyOf(facts));
+        }
+    }
+
+    /**
+     * The facts are being fetched ({@code ScopeNormalizer.decideNow} only, never the resolver):
+     * {@code decision} completes with one of the other kinds, on any thread.
+     */
+    record Pending(CompletableFuture<Decision> decision) implements Decision {
+        public Pending {
+            Objects.requireNonNull(decision, "decision");
         }
     }
 }

@@ -21,9 +21,9 @@ import java.util.Set;
  * the rest of the chain could need, so that one round of fetching suffices; a source that resolves
  * before that point (a client named in {@code scope.clients}) costs no lookup at all.
  *
- * <p>Built from one config snapshot; a reload builds a new resolver. Immutable and safe for any
- * thread, including event loops: {@link #decide} allocates nothing but its result (often not even
- * that).
+ * <p>Built from one config snapshot; a reload builds a new resolver. Its answers depend on nothing
+ * else; safe for any thread, including event loops: {@link #decide} allocates nothing but its
+ * result, and usually not even that (results are constants, or remembered while they repeat).
  */
 public final class ScopeResolver {
 
@@ -63,6 +63,12 @@ public final class ScopeResolver {
     private final Decision.Unresolved forward;
     private final Decision.Unresolved noRedirectUri;
     private final Decision.Unresolved unregisteredRedirectUri;
+    /**
+     * Recent {@link Decision.AddScope}s, so that the requests of a client whose scope is cached
+     * share one: direct-mapped by scope, racy by design (records are immutable), a collision only
+     * costs a new record.
+     */
+    private final Decision.AddScope[] added = new Decision.AddScope[256];
 
     public ScopeResolver(ScopegateConfig.Scope config) {
         Objects.requireNonNull(config, "config");
@@ -100,11 +106,24 @@ public final class ScopeResolver {
             if (candidate != null) {
                 String scope = policy.apply(candidate, facts.scopesSupported(), null);
                 if (scope != null) {
-                    return new Decision.AddScope(scope, source, dryRun);
+                    return addScope(scope, source);
                 }
             }
         }
         return unresolved(request, facts);
+    }
+
+    /** {@code new AddScope(scope, source, dryRun)}, or an equal one made before. */
+    private Decision.AddScope addScope(String scope, Source source) {
+        int h = scope.hashCode() * 31 + source.ordinal();
+        int slot = (h ^ h >>> 16) & (added.length - 1);
+        Decision.AddScope e = added[slot];
+        if (e != null && e.source() == source && (e.scope() == scope || e.scope().equals(scope))) {
+            return e;
+        }
+        e = new Decision.AddScope(scope, source, dryRun);
+        added[slot] = e;
+        return e;
     }
 
     /**
@@ -155,6 +174,14 @@ public final class ScopeResolver {
         return new Explanation(request.clientId(), request.redirectUri(), request.resource(),
                 families.familyOf(request.redirectUri()), chain, winner, scope,
                 decision.getClass().getSimpleName(), decision);
+    }
+
+    /**
+     * Whether {@link #decide} ever reads {@link AuthorizationRequest#state()}: only with
+     * {@code on-unresolved: reject}, for the error redirect. Otherwise a caller may leave it null.
+     */
+    public boolean readsState() {
+        return reject;
     }
 
     /** The never-rewrite checks, then the trigger; null when the chain must run. */

@@ -3,7 +3,9 @@ package dev.scopegate.proxy.route;
 import dev.scopegate.config.ScopegateConfig;
 import dev.scopegate.metrics.ScopeMetrics;
 import dev.scopegate.oauth.AuditLog;
+import dev.scopegate.oauth.AuthorizationParams;
 import dev.scopegate.oauth.OAuthParams;
+import dev.scopegate.oauth.ParamCache;
 import dev.scopegate.oauth.ParamCodec;
 import dev.scopegate.oauth.PendingScopes;
 import dev.scopegate.oauth.Params;
@@ -62,6 +64,9 @@ public final class OAuthRouter implements RequestRouter {
     /** Metric and audit labels, computed once: {@code registered}, {@code client-id-missing} … */
     private static final String[] SOURCE_LABELS = labels(ScopegateConfig.Source.values());
     private static final String[] SKIP_LABELS = labels(Decision.SkipReason.values());
+    private static final String PROMPT_CONSENT = "&" + OAuthParams.PROMPT + "=consent";
+    /** Room for the client_ids, redirect_uris and resources of about as many recent clients. */
+    private static final int PARAM_CACHE_SLOTS = 1024;
 
     private static String[] labels(Enum<?>[] values) {
         String[] out = new String[values.length];
@@ -88,6 +93,8 @@ public final class OAuthRouter implements RequestRouter {
     private final AuditLog audit;
     private final Clock clock;
     private final PendingScopes pending;
+    /** Decoded values and encoded scopes that repeat across requests, shared by the event loops. */
+    private final ParamCache values = new ParamCache(PARAM_CACHE_SLOTS);
     private volatile Derived derived;
 
     public OAuthRouter(Supplier<ScopegateConfig> config, MetadataService metadata, ResourceMetadataCache resources,
@@ -199,49 +206,74 @@ public final class OAuthRouter implements RequestRouter {
     private Plan authorizeGet(HttpRequest request, String path) {
         String uri = request.uri();
         int q = uri.indexOf('?');
-        String query = q < 0 ? "" : uri.substring(q + 1);
-        Params params = ParamCodec.parse(query);
-        AuthorizationRequest ar = toRequest(params, true);
-        CompletableFuture<Decision> decision = normalizer.decide(ar);
-        if (decision.isDone() && !decision.isCompletedExceptionally()) {
-            return applyToUri(request, path, params, ar, decision.join());
+        // The parameters are text[from, end): the URI's own query when the URI is path?query
+        // (always, from the frontend), so that the new URI is built in one step.
+        String text;
+        int from;
+        String head; // what precedes the rewritten text in the new URI; null: text is the URI
+        if (q == path.length() && uri.startsWith(path)) {
+            text = uri;
+            from = q + 1;
+            head = null;
+        } else {
+            text = q < 0 ? "" : uri.substring(q + 1);
+            from = 0;
+            head = path + "?";
         }
-        return new Plan.Defer(decision.handle((d, e) -> {
-            if (e != null) {
-                log.warn("scope decision failed, forwarding unchanged: {}", e.toString());
-                return Plan.FORWARD;
+        AuthorizationRequest ar = AuthorizationParams.read(text, from, text.length(), true, normalizer.readsState(),
+                values);
+        Decision d = normalizer.decideNow(ar);
+        if (d instanceof Decision.Pending pending) {
+            CompletableFuture<Decision> later = pending.decision();
+            if (!later.isDone() || later.isCompletedExceptionally()) {
+                return new Plan.Defer(later.handle((decided, e) -> {
+                    if (e != null) {
+                        log.warn("scope decision failed, forwarding unchanged: {}", e.toString());
+                        return Plan.FORWARD;
+                    }
+                    return applyToUri(request, head, text, from, ar, decided);
+                }));
             }
-            return applyToUri(request, path, params, ar, d);
-        }));
+            d = later.join();
+        }
+        return applyToUri(request, head, text, from, ar, d);
     }
 
-    private Plan applyToUri(HttpRequest request, String path, Params params, AuthorizationRequest ar, Decision d) {
-        Outcome o = outcome(ar, d, RouteKind.AUTHORIZE, params.first(OAuthParams.CODE_CHALLENGE));
+    private Plan applyToUri(HttpRequest request, String head, String text, int from, AuthorizationRequest ar,
+                            Decision d) {
+        if (d instanceof Decision.AddScope add) {
+            String scope = added(ar, add, RouteKind.AUTHORIZE);
+            if (scope != null) {
+                String rewritten = withScope(text, from, ar, scope, values);
+                request.setUri(head == null ? rewritten : head + rewritten);
+            }
+            return Plan.FORWARD;
+        }
+        Outcome o = outcome(ar, d, RouteKind.AUTHORIZE, text, from);
         if (o.reply() != null) {
             return new Plan.Respond(o.reply());
         }
-        if (o.scope() != null) {
-            request.setUri(path + "?" + withScope(params, o.scope()));
-        }
-        return new Plan.Forward(o.tap());
+        return o.tap() == null ? Plan.FORWARD : new Plan.Forward(o.tap());
     }
 
     private BodyRewriter formRewriter(RouteKind kind) {
         return (head, body) -> {
             String raw = body.toString(StandardCharsets.ISO_8859_1);
-            Params params = ParamCodec.parse(raw);
-            AuthorizationRequest ar = toRequest(params, false);
+            AuthorizationRequest ar = AuthorizationParams.read(raw, 0, raw.length(), false, normalizer.readsState(),
+                    values);
             return normalizer.decide(ar).handle((d, e) -> {
                 if (e != null) {
                     log.warn("scope decision failed, forwarding unchanged: {}", e.toString());
                     return BodyRewriter.UNCHANGED;
                 }
-                Outcome o = outcome(ar, d, kind, params.first(OAuthParams.CODE_CHALLENGE));
+                if (d instanceof Decision.AddScope add) {
+                    String scope = added(ar, add, kind);
+                    return scope == null ? BodyRewriter.UNCHANGED : new BodyRewriter.Result.Replace(
+                            withScope(raw, 0, ar, scope, values).getBytes(StandardCharsets.ISO_8859_1));
+                }
+                Outcome o = outcome(ar, d, kind, raw, 0);
                 if (o.reply() != null) {
                     return new BodyRewriter.Result.Reply(o.reply());
-                }
-                if (o.scope() != null) {
-                    return new BodyRewriter.Result.Replace(withScope(params, o.scope()).getBytes(StandardCharsets.ISO_8859_1));
                 }
                 return BodyRewriter.UNCHANGED;
             });
@@ -249,18 +281,22 @@ public final class OAuthRouter implements RequestRouter {
     }
 
     /**
-     * The raw parameters with the scope added. When the added scope asks for
-     * {@code offline_access} and the request has no {@code prompt}, {@code prompt=consent} is
-     * appended too: OpenID Connect Core §11 has the server ignore {@code offline_access} without
-     * it, and clients that send the scope themselves add it (the MCP SDK does), so a reconnect
-     * without scope gets the refresh token the first connect got.
+     * {@code text} with the scope added to its parameters {@code text[from, end)} (see
+     * {@link AuthorizationParams#withScope}), the scope's encoded form from {@code values};
+     * {@code read} is what {@link AuthorizationParams#read} read from them. When the added scope
+     * asks for {@code offline_access} and the request has no {@code prompt},
+     * {@code prompt=consent} is appended too: OpenID Connect Core §11 has the server ignore
+     * {@code offline_access} without it, and clients that send the scope themselves add it (the
+     * MCP SDK does), so a reconnect without scope gets the refresh token the first connect got.
      */
-    static String withScope(Params params, String scope) {
-        String raw = params.withScope(scope);
-        if (params.count(OAuthParams.PROMPT) == 0 && hasToken(scope, "offline_access")) {
-            raw = raw + "&prompt=consent";
+    static String withScope(String text, int from, AuthorizationRequest read, String scope, ParamCache values) {
+        String encoded = values.encode(scope);
+        boolean offline = hasToken(scope, "offline_access");
+        if (read.scopeCount() == 0 && !offline) {
+            return AuthorizationParams.appendScope(text, from, text.length(), encoded, null);
         }
-        return raw;
+        AuthorizationParams params = AuthorizationParams.parse(text, from, text.length());
+        return params.withScope(encoded, offline && !params.hasPrompt() ? PROMPT_CONSENT : null);
     }
 
     private static boolean hasToken(String scope, String token) {
@@ -275,44 +311,44 @@ public final class OAuthRouter implements RequestRouter {
         return false;
     }
 
-    private static AuthorizationRequest toRequest(Params p, boolean isGet) {
-        return new AuthorizationRequest(
-                p.count(OAuthParams.CLIENT_ID), p.first(OAuthParams.CLIENT_ID),
-                p.count(OAuthParams.SCOPE), p.first(OAuthParams.SCOPE),
-                p.first(OAuthParams.REDIRECT_URI), p.first(OAuthParams.RESOURCE),
-                p.count(OAuthParams.REQUEST) > 0, p.count(OAuthParams.REQUEST_URI) > 0,
-                isGet, p.malformed(), p.first(OAuthParams.STATE));
+    /** Counts and audits a scope to add; returns it, or null in dry-run. */
+    private String added(AuthorizationRequest ar, Decision.AddScope add, RouteKind kind) {
+        String family = derived().families().familyOf(ar.redirectUri());
+        String source = SOURCE_LABELS[add.source().ordinal()];
+        metrics.rewrite(source, family, add.dryRun());
+        audit.rewrite(ar.clientId(), family, source, add.scope(), add.dryRun(), kind.label());
+        return add.dryRun() ? null : add.scope();
     }
 
-    /** What to do with a decision: a scope to add, a local reply, or a tap that learns. */
-    private record Outcome(String scope, FullHttpResponse reply, ResponseTap tap) {}
+    /** What to do with a decision that adds no scope: a local reply, a tap that learns, or nothing. */
+    private record Outcome(FullHttpResponse reply, ResponseTap tap) {}
 
-    private Outcome outcome(AuthorizationRequest ar, Decision d, RouteKind kind, String codeChallenge) {
-        String family = derived().families().familyOf(ar.redirectUri());
-        if (d instanceof Decision.AddScope add) {
-            String source = SOURCE_LABELS[add.source().ordinal()];
-            metrics.rewrite(source, family, add.dryRun());
-            audit.rewrite(ar.clientId(), family, source, add.scope(), add.dryRun(), kind.label());
-            return new Outcome(add.dryRun() ? null : add.scope(), null, null);
-        }
+    private static final Outcome NOTHING = new Outcome(null, null);
+
+    /** {@code text[from, end)}: the parameters {@code ar} was read from. */
+    private Outcome outcome(AuthorizationRequest ar, Decision d, RouteKind kind, String text, int from) {
         if (d instanceof Decision.Skip skip) {
             metrics.skip(SKIP_LABELS[skip.reason().ordinal()]);
-            return new Outcome(null, null, null);
+            return NOTHING;
         }
         if (d instanceof Decision.Unresolved u) {
+            String family = derived().families().familyOf(ar.redirectUri());
             String action = u.rejection() == null || u.dryRun() ? "forward" : "reject";
             metrics.unresolved(family, action);
             audit.unresolved(ar.clientId(), family, action, u.dryRun(), kind.label());
             if (u.rejection() == null || u.dryRun()) {
-                return new Outcome(null, null, null);
+                return NOTHING;
             }
-            return new Outcome(null, rejection(u.rejection()), null);
+            return new Outcome(rejection(u.rejection()), null);
         }
-        if (d instanceof Decision.Unchanged && ar.scope() != null && !ar.scope().isBlank() && codeChallenge != null
-                && ar.clientIdCount() == 1 && config.get().scope().learn().authorize()) {
-            return new Outcome(null, null, learnFromAuthorize(ar.clientId(), codeChallenge, ar.scope()));
+        if (d instanceof Decision.Unchanged && ar.scope() != null && !ar.scope().isBlank() && ar.clientIdCount() == 1
+                && config.get().scope().learn().authorize()) {
+            String codeChallenge = AuthorizationParams.first(text, from, text.length(), OAuthParams.CODE_CHALLENGE);
+            if (codeChallenge != null) {
+                return new Outcome(null, learnFromAuthorize(ar.clientId(), codeChallenge, ar.scope()));
+            }
         }
-        return new Outcome(null, null, null);
+        return NOTHING;
     }
 
     private static FullHttpResponse rejection(Rejection r) {

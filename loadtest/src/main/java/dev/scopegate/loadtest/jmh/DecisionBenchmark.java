@@ -1,7 +1,6 @@
 package dev.scopegate.loadtest.jmh;
 
-import dev.scopegate.oauth.ParamCodec;
-import dev.scopegate.oauth.Params;
+import dev.scopegate.oauth.AuthorizationParams;
 import dev.scopegate.oauth.scope.AuthorizationRequest;
 import dev.scopegate.oauth.scope.Decision;
 import org.openjdk.jmh.annotations.AuxCounters;
@@ -48,9 +47,9 @@ public class DecisionBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         fixture = new Fixture();
-        known = Fixture.toRequest(ParamCodec.parse(Fixture.RECONNECT_QUERY));
-        unknown = Fixture.toRequest(ParamCodec.parse(Fixture.UNKNOWN_QUERY));
-        knownWithoutResource = Fixture.toRequest(ParamCodec.parse(Fixture.RECONNECT_QUERY_WITHOUT_RESOURCE));
+        known = Fixture.toRequest(Fixture.RECONNECT_QUERY);
+        unknown = Fixture.toRequest(Fixture.UNKNOWN_QUERY);
+        knownWithoutResource = Fixture.toRequest(Fixture.RECONNECT_QUERY_WITHOUT_RESOURCE);
     }
 
     @TearDown(Level.Trial)
@@ -75,23 +74,33 @@ public class DecisionBenchmark {
 
     /**
      * Everything the router computes for a reconnect of a known client, bar metrics and the audit
-     * line: parse, extract, decide (cache hit), append the scope, build the new URI.
+     * line: parse the query inside the request URI, extract, decide (cache hit), build the new URI
+     * with the scope appended.
      */
     @Benchmark
     public String decisionAndRewriteCacheHit() {
-        Params p = ParamCodec.parse(Fixture.RECONNECT_QUERY);
-        Decision d = fixture.normalizer.decide(Fixture.toRequest(p)).join();
-        return Fixture.PATH + "?" + p.withScope(((Decision.AddScope) d).scope());
+        return decideAndRewrite(Fixture.RECONNECT_URI);
     }
 
     /** The same for a client scopegate never saw: the default scope, the store asked once per negative TTL. */
     @Benchmark
     public String decisionAndRewriteUnknownClient(StoreReads reads) {
         long before = fixture.store.reads();
-        Params p = ParamCodec.parse(Fixture.UNKNOWN_QUERY);
-        Decision d = fixture.normalizer.decide(Fixture.toRequest(p)).join();
+        String uri = decideAndRewrite(UNKNOWN_URI);
         reads.storeReads += fixture.store.reads() - before;
-        return Fixture.PATH + "?" + p.withScope(((Decision.AddScope) d).scope());
+        return uri;
+    }
+
+    private static final String UNKNOWN_URI = Fixture.PATH + "?" + Fixture.UNKNOWN_QUERY;
+
+    /** As {@code OAuthRouter} does it (its scope has no offline_access, so no prompt to check). */
+    private String decideAndRewrite(String uri) {
+        int from = Fixture.PATH.length() + 1;
+        AuthorizationRequest r = AuthorizationParams.read(uri, from, uri.length(), true,
+                fixture.normalizer.readsState(), fixture.values);
+        Decision d = fixture.normalizer.decideNow(r);
+        return AuthorizationParams.appendScope(uri, from, uri.length(),
+                fixture.values.encode(((Decision.AddScope) d).scope()), null);
     }
 
     /** The decision alone for the unknown client (negative cache hit). */

@@ -10,8 +10,8 @@ import dev.scopegate.metrics.ScopeMetrics;
 import dev.scopegate.oauth.AuditLog;
 import dev.scopegate.oauth.PendingScopes;
 import dev.scopegate.oauth.HttpFetcher;
-import dev.scopegate.oauth.OAuthParams;
-import dev.scopegate.oauth.Params;
+import dev.scopegate.oauth.AuthorizationParams;
+import dev.scopegate.oauth.ParamCache;
 import dev.scopegate.oauth.Registration;
 import dev.scopegate.oauth.ScopeNormalizer;
 import dev.scopegate.oauth.document.ClientIdMetadataDocuments;
@@ -63,6 +63,8 @@ public final class Fixture implements AutoCloseable {
     /** The seed's first connect (scenario 1): scope present, left alone. */
     static final String CONNECT_QUERY = RECONNECT_QUERY
             + "&scope=worker%3Aread+time-off%3Aread+time-off%3Awrite+contracts%3Aread+people%3Aread";
+    /** The request URI of the reconnect, as the frontend hands it to the router. */
+    static final String RECONNECT_URI = PATH + "?" + RECONNECT_QUERY;
 
     private static final String UPSTREAM = "http://127.0.0.1:8081";
     private static final byte[] METADATA = ("{\"issuer\":\"" + UPSTREAM + "\",\"authorization_endpoint\":\"" + UPSTREAM
@@ -76,6 +78,8 @@ public final class Fixture implements AutoCloseable {
     final ScopeNormalizer normalizer;
     final MetadataService metadata;
     final OAuthRouter router;
+    /** Repeated values and encoded scopes, as the router keeps them. */
+    final ParamCache values = new ParamCache(1024);
     private final ScheduledExecutorService scheduler;
 
     Fixture() {
@@ -119,14 +123,9 @@ public final class Fixture implements AutoCloseable {
                 UPSTREAM + "/oauth/register/" + CLIENT_ID, null, now, now)).join();
     }
 
-    /** What {@code OAuthRouter} extracts from the parameters (its {@code toRequest}, which is private). */
-    static AuthorizationRequest toRequest(Params p) {
-        return new AuthorizationRequest(
-                p.count(OAuthParams.CLIENT_ID), p.first(OAuthParams.CLIENT_ID),
-                p.count(OAuthParams.SCOPE), p.first(OAuthParams.SCOPE),
-                p.first(OAuthParams.REDIRECT_URI), p.first(OAuthParams.RESOURCE),
-                p.count(OAuthParams.REQUEST) > 0, p.count(OAuthParams.REQUEST_URI) > 0,
-                true, p.malformed(), p.first(OAuthParams.STATE));
+    /** What {@code OAuthRouter} extracts from a query (state included, as with {@code on-unresolved: reject}). */
+    static AuthorizationRequest toRequest(String query) {
+        return AuthorizationParams.parse(query).toRequest(true, true, null);
     }
 
     /**
