@@ -206,7 +206,33 @@ public final class ResourceMetadataCache {
     }
 
     /** The answer when no cache is involved, or null when the resource must be fetched. */
+    /**
+     * {@link #immediateAnswer} of recent resources: a pure function of the resource string, and
+     * the same few resources come with every authorization request, so they are parsed once, not
+     * per request. Direct-mapped and racy by design (entries are immutable): a collision or race
+     * only costs parsing again; long values are never kept.
+     */
+    private final Immediate[] immediate = new Immediate[256];
+
+    /** {@code answer} null: the resource may be fetched (ask the cache). */
+    private record Immediate(String resource, List<String> answer) {}
+
     private List<String> answerWithoutCache(String resource) {
+        if (resource == null || resource.length() > 512) {
+            return immediateAnswer(resource);
+        }
+        int h = resource.hashCode();
+        int slot = (h ^ h >>> 16) & (immediate.length - 1);
+        Immediate e = immediate[slot];
+        if (e != null && (e.resource() == resource || e.resource().equals(resource))) {
+            return e.answer();
+        }
+        List<String> answer = immediateAnswer(resource);
+        immediate[slot] = new Immediate(resource, answer);
+        return answer;
+    }
+
+    private List<String> immediateAnswer(String resource) {
         String key = normalized(resource);
         if (key == null) {
             return List.of();
