@@ -108,13 +108,24 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         this.idleNanos = TimeUnit.MILLISECONDS.toNanos(idleTimeoutMillis);
     }
 
+    /** Long.MAX_VALUE: neither an idle timeout nor a response timeout, no timer. */
     private long timerPeriodNanos() {
         long response = TimeUnit.MILLISECONDS.toNanos(shared.settings().get().responseTimeoutMillis());
-        return response > 0 ? Math.min(idleNanos, response) : idleNanos;
+        long idle = idleNanos > 0 ? idleNanos : Long.MAX_VALUE;
+        return response > 0 ? Math.min(idle, response) : idle;
     }
 
     private void armTimer(long delayNanos) {
-        timer = ctx.executor().schedule(this::onTimer, Math.max(delayNanos, 1_000_000L), TimeUnit.NANOSECONDS);
+        if (delayNanos != Long.MAX_VALUE) {
+            timer = ctx.executor().schedule(this::onTimer, Math.max(delayNanos, 1_000_000L), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** Arms the timer if none runs (a response deadline set after a reload turned the timeout on). */
+    private void ensureTimer() {
+        if (timer == null && ctx.channel().isActive()) {
+            armTimer(timerPeriodNanos());
+        }
     }
 
     private void onTimer() {
@@ -126,6 +137,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         long next = timerPeriodNanos();
         Exchange x = current;
         if (x == null) {
+            if (idleNanos <= 0) {
+                armTimer(next);
+                return;
+            }
             long left = idleSince + idleNanos - now;
             if (left <= 0) {
                 ctx.close(); // idle keep-alive connection, or a request head that never completed
@@ -136,7 +151,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             long left = x.responseDeadline - now;
             if (left <= 0) {
                 x.responseTimedOut();
-                if (current == null) {
+                if (current == null && idleNanos > 0) {
                     next = Math.min(next, idleNanos);
                 }
             } else {
@@ -703,6 +718,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             long timeout = settings.responseTimeoutMillis();
             if (responseHead == null && timeout > 0) {
                 responseDeadline = sentNanos + TimeUnit.MILLISECONDS.toNanos(timeout);
+                ensureTimer();
             }
         }
 
