@@ -63,8 +63,22 @@ public final class ScopeNormalizer {
 
     /** The decision for {@code request}, once every fact it needs has been gathered. */
     public CompletableFuture<Decision> decide(AuthorizationRequest request) {
-        Decision d = decideNow(request);
+        return decide(request, resolver.get());
+    }
+
+    /** {@link #decide} by {@code r}: the resolver whose {@link ScopeResolver#readsState} shaped the request. */
+    public CompletableFuture<Decision> decide(AuthorizationRequest request, ScopeResolver r) {
+        Decision d = decideNow(request, r);
         return d instanceof Decision.Pending p ? p.decision() : CompletableFuture.completedFuture(d);
+    }
+
+    /**
+     * The resolver of the current config. A caller that reads the request according to its
+     * {@link ScopeResolver#readsState} passes this same instance to {@link #decideNow(AuthorizationRequest, ScopeResolver)},
+     * so a reload in between cannot decide with a resolver that wants what was not read.
+     */
+    public ScopeResolver resolver() {
+        return resolver.get();
     }
 
     /**
@@ -75,7 +89,11 @@ public final class ScopeNormalizer {
      * twice, so cache statistics count what {@link #decide} always counted).
      */
     public Decision decideNow(AuthorizationRequest request) {
-        ScopeResolver r = resolver.get();
+        return decideNow(request, resolver.get());
+    }
+
+    /** {@link #decideNow(AuthorizationRequest)} by {@code r} (see {@link #resolver()}). */
+    public Decision decideNow(AuthorizationRequest request, ScopeResolver r) {
         Facts facts = serverFacts();
         for (int round = 0; ; round++) {
             Decision d = r.decide(request, facts);

@@ -20,6 +20,7 @@ import dev.scopegate.oauth.scope.AuthorizationRequest;
 import dev.scopegate.oauth.scope.ClientFamilies;
 import dev.scopegate.oauth.scope.Decision;
 import dev.scopegate.oauth.scope.Rejection;
+import dev.scopegate.oauth.scope.ScopeResolver;
 import dev.scopegate.proxy.ErrorResponder;
 import dev.scopegate.store.RegistrationRepository;
 import io.netty.buffer.ByteBuf;
@@ -220,9 +221,10 @@ public final class OAuthRouter implements RequestRouter {
             from = 0;
             head = path + "?";
         }
-        AuthorizationRequest ar = AuthorizationParams.read(text, from, text.length(), true, normalizer.readsState(),
+        ScopeResolver resolver = normalizer.resolver(); // one snapshot: what is read is what it decides on
+        AuthorizationRequest ar = AuthorizationParams.read(text, from, text.length(), true, resolver.readsState(),
                 values);
-        Decision d = normalizer.decideNow(ar);
+        Decision d = normalizer.decideNow(ar, resolver);
         if (d instanceof Decision.Pending pending) {
             CompletableFuture<Decision> later = pending.decision();
             if (!later.isDone() || later.isCompletedExceptionally()) {
@@ -259,9 +261,10 @@ public final class OAuthRouter implements RequestRouter {
     private BodyRewriter formRewriter(RouteKind kind) {
         return (head, body) -> {
             String raw = body.toString(StandardCharsets.ISO_8859_1);
-            AuthorizationRequest ar = AuthorizationParams.read(raw, 0, raw.length(), false, normalizer.readsState(),
+            ScopeResolver resolver = normalizer.resolver();
+            AuthorizationRequest ar = AuthorizationParams.read(raw, 0, raw.length(), false, resolver.readsState(),
                     values);
-            return normalizer.decide(ar).handle((d, e) -> {
+            return normalizer.decide(ar, resolver).handle((d, e) -> {
                 if (e != null) {
                     log.warn("scope decision failed, forwarding unchanged: {}", e.toString());
                     return BodyRewriter.UNCHANGED;
