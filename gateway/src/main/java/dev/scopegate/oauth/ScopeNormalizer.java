@@ -118,15 +118,6 @@ public final class ScopeNormalizer {
         }
     }
 
-    /**
-     * Whether decisions ever read {@link AuthorizationRequest#state()}: only to send the
-     * {@code invalid_scope} error back with {@code on-unresolved: reject}. A caller may leave it
-     * null (and undecoded) otherwise.
-     */
-    public boolean readsState() {
-        return resolver.get().readsState();
-    }
-
     /** The full trace of the decision, for {@code /admin/explain}. */
     public CompletableFuture<Explanation> explain(AuthorizationRequest request) {
         ScopeResolver r = resolver.get();

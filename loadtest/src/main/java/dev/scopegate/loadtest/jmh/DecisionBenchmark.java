@@ -3,6 +3,7 @@ package dev.scopegate.loadtest.jmh;
 import dev.scopegate.oauth.AuthorizationParams;
 import dev.scopegate.oauth.scope.AuthorizationRequest;
 import dev.scopegate.oauth.scope.Decision;
+import dev.scopegate.oauth.scope.ScopeResolver;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -96,9 +97,10 @@ public class DecisionBenchmark {
     /** As {@code OAuthRouter} does it (its scope has no offline_access, so no prompt to check). */
     private String decideAndRewrite(String uri) {
         int from = Fixture.PATH.length() + 1;
+        ScopeResolver resolver = fixture.normalizer.resolver();
         AuthorizationRequest r = AuthorizationParams.read(uri, from, uri.length(), true,
-                fixture.normalizer.readsState(), fixture.values);
-        Decision d = fixture.normalizer.decideNow(r);
+                resolver.readsState(), fixture.values);
+        Decision d = fixture.normalizer.decideNow(r, resolver);
         return AuthorizationParams.appendScope(uri, from, uri.length(),
                 fixture.values.encode(((Decision.AddScope) d).scope()), null);
     }
