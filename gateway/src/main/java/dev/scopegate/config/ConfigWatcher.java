@@ -9,10 +9,12 @@ import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.Map;
@@ -35,8 +37,12 @@ import java.util.concurrent.TimeUnit;
  * </ul>
  *
  * When the file is a symlink to elsewhere, the directory of its target is watched too (and
- * re-resolved after each event). Events of unrelated files in the directory also trigger
- * {@code onChange}: it is expected to compare content ({@link ConfigReloader#reloadIfChanged()}).
+ * re-resolved after each event). Only events that can change what the file reads count: its own
+ * name, its symlink target's name, names starting with {@code ..} (the ConfigMap links) and
+ * overflows. Other files in the directory (an access log, the embedded store, an editor's swap
+ * file) neither trigger {@code onChange} nor extend the quiet time, so a log written there
+ * continuously cannot hold a reload back. {@code onChange} may still see an unchanged file: it is
+ * expected to compare content ({@link ConfigReloader#reloadIfChanged()}).
  *
  * <p>Runs one daemon thread, {@code scopegate-config-watch}; {@code onChange} runs on it.
  * {@link #close()} stops it. Thread-safe.
@@ -53,6 +59,8 @@ public final class ConfigWatcher implements AutoCloseable {
     private final Runnable onChange;
     private final WatchService watch;
     private final Map<Path, WatchKey> keys = new HashMap<>(); // touched only by the watch thread after start
+    /** Entry names whose events count (see the class comment); touched only by the watch thread after start. */
+    private final Set<Path> names = new HashSet<>();
     private final Thread thread;
     private volatile boolean closed;
 
@@ -85,13 +93,22 @@ public final class ConfigWatcher implements AutoCloseable {
 
     private void run() {
         try {
+            long quietNanos = Math.max(1_000_000L, debounce.toNanos());
             while (!closed) {
-                WatchKey key = watch.take();
-                consume(key);
-                // Debounce: a save is a burst of events (truncate, write, rename, chmod …).
-                long quietMillis = Math.max(1, debounce.toMillis());
-                while ((key = watch.poll(quietMillis, TimeUnit.MILLISECONDS)) != null) {
-                    consume(key);
+                if (!consume(watch.take())) {
+                    continue;
+                }
+                // Debounce: a save is a burst of events (truncate, write, rename, chmod …); only
+                // events that count restart the quiet time.
+                long quietUntil = System.nanoTime() + quietNanos;
+                for (long left = quietNanos; left > 0; left = quietUntil - System.nanoTime()) {
+                    WatchKey key = watch.poll(left, TimeUnit.NANOSECONDS);
+                    if (key == null) {
+                        break;
+                    }
+                    if (consume(key)) {
+                        quietUntil = System.nanoTime() + quietNanos;
+                    }
                 }
                 if (closed) {
                     return;
@@ -114,21 +131,36 @@ public final class ConfigWatcher implements AutoCloseable {
         }
     }
 
-    private void consume(WatchKey key) {
-        key.pollEvents(); // any event counts, overflow included: the handler compares content
+    /** Takes the key's events; true when one of them counts (see the class comment). */
+    private boolean consume(WatchKey key) {
+        boolean counts = false;
+        for (WatchEvent<?> event : key.pollEvents()) {
+            counts |= counts(event);
+        }
         if (!key.reset()) {
             keys.values().remove(key); // its directory is gone (an old ConfigMap generation)
+            counts = true;
         }
+        return counts;
+    }
+
+    private boolean counts(WatchEvent<?> event) {
+        if (!(event.context() instanceof Path name)) {
+            return true; // OVERFLOW: events were lost, any of them may have counted
+        }
+        return names.contains(name) || name.toString().startsWith("..");
     }
 
     /** Watches the file's directory and, for a symlink, its target's directory; drops stale target watches. */
     private void rewatch() throws IOException {
         Set<Path> wanted = new LinkedHashSet<>();
         wanted.add(file.getParent());
+        names.add(file.getFileName());
         try {
             Path real = file.toRealPath();
             if (real.getParent() != null) {
                 wanted.add(real.getParent());
+                names.add(real.getFileName()); // kept: a stale name costs at most one needless compare
             }
         } catch (IOException e) {
             // missing for a moment (mid-swap): the directory watch still sees it come back
