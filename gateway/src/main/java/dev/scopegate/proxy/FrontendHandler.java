@@ -36,6 +36,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -59,6 +60,10 @@ import java.util.function.Supplier;
  * loop, so both channels share one thread and no state here is touched concurrently.
  */
 final class FrontendHandler extends ChannelInboundHandlerAdapter {
+
+    private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
+    private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
+    private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
 
     /** Everything a connection needs, shared by all connections. */
     record Shared(Supplier<ProxySettings> settings, UpstreamClient upstream, RequestRouter router,
@@ -690,20 +695,20 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             request.setProtocolVersion(HttpVersion.HTTP_1_1);
             String host = h.get(HttpHeaderNames.HOST);
             boolean trusted = clientAddress != null && !settings.trustedProxies().isEmpty() && settings.trusted(clientAddress);
-            String xff = trusted ? joined(h, "x-forwarded-for") : null;
-            h.set("x-forwarded-for", xff == null ? clientIp : xff + ", " + clientIp);
-            String proto = trusted ? h.get("x-forwarded-proto") : null;
-            h.set("x-forwarded-proto", proto != null ? proto
+            String xff = trusted ? joined(h, X_FORWARDED_FOR) : null;
+            h.set(X_FORWARDED_FOR, xff == null ? clientIp : xff + ", " + clientIp);
+            String proto = trusted ? h.get(X_FORWARDED_PROTO) : null;
+            h.set(X_FORWARDED_PROTO, proto != null ? proto
                     : settings.publicProto() != null ? settings.publicProto() : settings.tlsListener() ? "https" : "http");
-            String fwdHost = trusted ? h.get("x-forwarded-host") : null;
-            h.set("x-forwarded-host", fwdHost != null ? fwdHost
+            String fwdHost = trusted ? h.get(X_FORWARDED_HOST) : null;
+            h.set(X_FORWARDED_HOST, fwdHost != null ? fwdHost
                     : settings.publicHost() != null ? settings.publicHost() : host != null ? host : target.origin().authority());
             if (target.rewriteHost() || host == null) {
                 h.set(HttpHeaderNames.HOST, target.origin().authority());
             }
         }
 
-        private static String joined(HttpHeaders h, String name) {
+        private static String joined(HttpHeaders h, CharSequence name) {
             java.util.List<String> all = h.getAll(name);
             return all.isEmpty() ? null : all.size() == 1 ? all.get(0) : String.join(", ", all);
         }

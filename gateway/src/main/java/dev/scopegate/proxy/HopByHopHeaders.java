@@ -4,7 +4,9 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
 
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The one place that knows which headers are hop-by-hop (RFC 9110 §7.6.1) and strips them from
@@ -22,6 +24,9 @@ final class HopByHopHeaders {
     }
 
     static void strip(HttpHeaders headers) {
+        if (!anyHopByHop(headers)) {
+            return; // the common case: one pass over a few names instead of a removal per name
+        }
         List<String> connection = headers.contains(HttpHeaderNames.CONNECTION)
                 ? headers.getAll(HttpHeaderNames.CONNECTION) : List.of(); // most messages have none
         for (int i = 0; i < connection.size(); i++) {
@@ -40,6 +45,29 @@ final class HopByHopHeaders {
         for (AsciiString name : ALWAYS) {
             headers.remove(name);
         }
+    }
+
+    private static boolean anyHopByHop(HttpHeaders headers) {
+        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence(); it.hasNext(); ) {
+            if (isAlways(it.next().getKey())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** One of {@link #ALWAYS} (which includes {@code Connection}, so any header it names is found too). */
+    static boolean isAlways(CharSequence name) {
+        int n = name.length();
+        if (n != 2 && n != 7 && n != 10 && n != 16 && n != 17) {
+            return false;
+        }
+        for (AsciiString always : ALWAYS) {
+            if (always.length() == n && always.contentEqualsIgnoreCase(name)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** A client must not be able to make the proxy drop the message's framing or target. */
