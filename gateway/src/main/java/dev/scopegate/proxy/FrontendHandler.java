@@ -470,6 +470,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         long responseDeadline;
         private long sentNanos;
         private HttpResponse responseHead;
+        /** The head just received is a whole response: the next onResponseContent relays it as one message. */
+        private boolean relayWhole;
         private int capLimit;
         private CompositeByteBuf captured;
         private boolean responseKeepAlive;
@@ -760,10 +762,16 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             cancelTimer();
             upstreamNanos = System.nanoTime() - (sentNanos != 0 ? sentNanos : startNanos);
             shared.metrics().upstreamLatency(upstreamNanos);
-            responseHead = response;
+            // A whole response (head and body from one upstream read) is relayed as one message:
+            // onResponseContent follows at once with the same object.
+            boolean whole = response instanceof FullHttpResponse;
+            HttpResponse head = whole
+                    ? new DefaultHttpResponse(response.protocolVersion(), response.status(), response.headers())
+                    : response;
+            responseHead = head;
             responseKeepAlive = HttpUtil.isKeepAlive(response);
             status = response.status().code();
-            int cap = tap == null ? 0 : tap.onHead(response);
+            int cap = tap == null ? 0 : tap.onHead(head);
             if (cap > 0) {
                 state = State.CAPTURING;
                 capLimit = cap;
@@ -772,6 +780,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             state = State.RELAYING;
+            if (whole) {
+                prepareResponseHead(response);
+                relayWhole = true;
+                return;
+            }
             writeResponseHead(response);
             // Flushed when this upstream read completes (onUpstreamReadComplete), together with any
             // body that came in the same read: one write per read, not one per part. A head that
@@ -783,6 +796,14 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
         @Override
         public void onResponseContent(HttpContent content) {
+            if (relayWhole) {
+                relayWhole = false;
+                relay(content, true); // head and body in one write
+                return;
+            }
+            if (content instanceof FullHttpResponse whole) {
+                content = new DefaultLastHttpContent(whole.content(), whole.trailingHeaders()); // the head went its own way
+            }
             boolean last = content instanceof LastHttpContent;
             if (state == State.CAPTURING) {
                 ByteBuf part = content.content();
@@ -872,6 +893,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
 
         private void writeResponseHead(HttpResponse response) {
+            prepareResponseHead(response);
+            ctx.write(response, ctx.voidPromise());
+        }
+
+        /** Makes the upstream's head fit for this client: hop-by-hop headers, framing, connection, version. */
+        private void prepareResponseHead(HttpResponse response) {
             HttpHeaders h = response.headers();
             boolean chunked = HttpUtil.isTransferEncodingChunked(response);
             HopByHopHeaders.strip(h);
@@ -906,7 +933,6 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             } else {
                 response.setProtocolVersion(HttpVersion.HTTP_1_1);
             }
-            ctx.write(response, ctx.voidPromise());
         }
 
         private boolean isHttp10Client() {

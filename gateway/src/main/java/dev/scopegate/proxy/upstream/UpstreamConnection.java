@@ -4,6 +4,8 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.DecoderResultProvider;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -28,6 +30,12 @@ public final class UpstreamConnection extends ChannelDuplexHandler {
     private int exchanges;
     /** Set after a 1xx head: its empty LastHttpContent is not the end of the response. */
     private boolean skipNextLast;
+    /**
+     * A final response head not yet handed to the listener: if the whole body follows in the same
+     * read (the usual small response), both go out as one {@link FullHttpResponse}, which the
+     * client side writes as one message instead of two. Never held past the end of a read.
+     */
+    private HttpResponse heldHead;
 
     private long idleSince;
 
@@ -49,6 +57,7 @@ public final class UpstreamConnection extends ChannelDuplexHandler {
     public void bind(UpstreamListener l) {
         listener = l;
         skipNextLast = false;
+        heldHead = null;
     }
 
     /** True when this connection already served an exchange (it may be stale). */
@@ -115,6 +124,9 @@ public final class UpstreamConnection extends ChannelDuplexHandler {
         }
         if (msg instanceof DecoderResultProvider p && p.decoderResult().isFailure()) {
             ReferenceCountUtil.release(msg);
+            if (!releaseHeldHead(l)) {
+                return;
+            }
             fail(new UpstreamFailure(UpstreamFailure.Kind.BAD_RESPONSE,
                     "malformed response: " + p.decoderResult().cause().getMessage(), p.decoderResult().cause()));
             return;
@@ -127,10 +139,12 @@ public final class UpstreamConnection extends ChannelDuplexHandler {
                 ctx.read();
                 return;
             }
-            l.onResponseHead(response);
-            if (msg instanceof HttpContent content) {
-                l.onResponseContent(content);
+            if (!(msg instanceof HttpContent)) {
+                heldHead = response; // until its body part or the end of this read
+                return;
             }
+            l.onResponseHead(response);
+            l.onResponseContent((HttpContent) msg);
             return;
         }
         if (msg instanceof HttpContent content) {
@@ -140,10 +154,37 @@ public final class UpstreamConnection extends ChannelDuplexHandler {
                 ctx.read();
                 return;
             }
+            HttpResponse head = heldHead;
+            if (head != null) {
+                heldHead = null;
+                if (content instanceof LastHttpContent last) {
+                    FullHttpResponse whole = new DefaultFullHttpResponse(head.protocolVersion(), head.status(),
+                            last.content(), head.headers(), last.trailingHeaders());
+                    l.onResponseHead(whole);
+                    l.onResponseContent(whole);
+                    return;
+                }
+                l.onResponseHead(head);
+                if (listener != l) { // the head ended the exchange
+                    content.release();
+                    return;
+                }
+            }
             l.onResponseContent(content);
             return;
         }
         ReferenceCountUtil.release(msg);
+    }
+
+    /** Hands a held head to {@code l}; false when that ended the exchange. */
+    private boolean releaseHeldHead(UpstreamListener l) {
+        HttpResponse head = heldHead;
+        if (head == null) {
+            return true;
+        }
+        heldHead = null;
+        l.onResponseHead(head);
+        return listener == l;
     }
 
     private void fail(UpstreamFailure failure) {
@@ -158,7 +199,7 @@ public final class UpstreamConnection extends ChannelDuplexHandler {
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
         UpstreamListener l = listener;
-        if (l != null) {
+        if (l != null && releaseHeldHead(l)) {
             l.onUpstreamReadComplete();
         }
         super.channelReadComplete(ctx);
@@ -166,7 +207,8 @@ public final class UpstreamConnection extends ChannelDuplexHandler {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        if (listener != null) {
+        UpstreamListener l = listener;
+        if (l != null && releaseHeldHead(l)) {
             fail(new UpstreamFailure(UpstreamFailure.Kind.RESET, "upstream closed the connection", null));
         }
         super.channelInactive(ctx);
@@ -174,7 +216,8 @@ public final class UpstreamConnection extends ChannelDuplexHandler {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (listener != null) {
+        UpstreamListener l = listener;
+        if (l != null && releaseHeldHead(l)) { // a head already received must not look like no response (retry)
             fail(new UpstreamFailure(UpstreamFailure.Kind.RESET, "upstream connection failed: " + cause.getMessage(), cause));
         } else {
             ctx.close();
