@@ -29,8 +29,9 @@ import java.util.stream.Stream;
 
 /**
  * One access line as the frontend writes it per request ({@code AccessLog.exchange}, text
- * layout), through the gateway's buffered appender ({@code logback-bench.xml}), through the
- * AsyncAppender it replaced ({@code logback-bench-async.xml}), both into /dev/null, or not at all
+ * layout), through the gateway's buffered appender and line encoder ({@code logback-bench.xml}),
+ * the same appender with Logback's pattern encoder ({@code logback-bench-pattern.xml}), through the
+ * AsyncAppender the appender replaced ({@code logback-bench-async.xml}), all into /dev/null, or not at all
  * ({@code off}: the access logger switched off). Run pinned to one CPU, as the gateway runs, so
  * the time includes the writer thread's work.
  *
@@ -50,7 +51,7 @@ public class AccessLogBenchmark {
 
     static final long REQUEST_WORK = 8000;
 
-    @Param({"logback-bench.xml", "logback-bench-async.xml", "off"})
+    @Param({"logback-bench.xml", "logback-bench-pattern.xml", "logback-bench-async.xml", "off"})
     public String config;
 
     private final AccessLog access = new AccessLog(false);
