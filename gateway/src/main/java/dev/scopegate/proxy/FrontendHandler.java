@@ -19,9 +19,11 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -446,6 +448,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         private final boolean clientKeepAlive;
         private final boolean requestChunked;
         private final boolean requestHasBody;
+        /** The request went upstream as one full message (it has no body): its empty end is not written. */
+        private boolean headWasWhole;
         /** Kept apart: {@link #prepareHead} rewrites the request's version to HTTP/1.1 in place. */
         private final boolean http10Client;
         private final long startNanos = System.nanoTime();
@@ -576,6 +580,14 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                             l.trailingHeaders().clear();
                         }
                     }
+                    if (headWasWhole) { // the message already went upstream whole: only its end to note
+                        content.release();
+                        upstreamFlushPending = true;
+                        if (last) {
+                            requestSent();
+                        }
+                        return;
+                    }
                     upstream.write(content); // a failed write reaches onUpstreamFailure
                     upstreamFlushPending = true;
                     if (last) {
@@ -671,7 +683,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 conn.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
                 requestSent();
             } else if (!requestHasBody) {
-                conn.write(request); // flushed with the empty LastHttpContent that follows
+                // The head is the whole message: one write through the encoder, not a head and an
+                // empty end. Flushed when the client's (empty) end of message is read, right after.
+                conn.write(new DefaultFullHttpRequest(request.protocolVersion(), request.method(), request.uri(),
+                        Unpooled.EMPTY_BUFFER, request.headers(), EmptyHttpHeaders.INSTANCE));
+                headWasWhole = true;
                 readNext();
             } else {
                 conn.write(request); // flushed together with the body parts of the same read
