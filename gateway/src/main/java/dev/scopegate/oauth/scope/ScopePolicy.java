@@ -11,12 +11,18 @@ import java.util.Set;
  *
  * <p>Hot path: a candidate the policy leaves as it is (the usual registered scope) is returned as
  * the same instance; otherwise one builder is allocated. Nothing else is allocated unless cuts
- * are being recorded or a candidate has more than {@link #SET_THRESHOLD} tokens.
+ * are being recorded or a candidate has more than {@link #SET_THRESHOLD} tokens. Recent answers
+ * are remembered per (candidate, supported) instance pair, so a client's scope is scanned once,
+ * not on every request; a reload builds a new policy with an empty memory.
  */
 final class ScopePolicy {
 
     /** Beyond this many accepted tokens, dedupe through a hash set rather than by scanning. */
     private static final int SET_THRESHOLD = 16;
+    /** log2 of the answers remembered (a direct-mapped table; a collision only costs a recompute). */
+    private static final int MEMO_BITS = 6;
+
+    private final Memo[] memo = new Memo[1 << MEMO_BITS];
 
     private final DenyRule[] deny;
     private final boolean onlySupported;
@@ -42,6 +48,26 @@ final class ScopePolicy {
      * @param cuts      receives every dropped token with its reason; null on the hot path
      */
     String apply(String candidate, List<String> supported, List<Explanation.Cut> cuts) {
+        if (cuts != null) {
+            return compute(candidate, supported, cuts);
+        }
+        // The same few candidates (a client's registered scope, the default) come back on every
+        // request, with the same scopes_supported list: remember recent answers by identity.
+        int slot = (candidate.hashCode() * 0x9E3779B9) >>> (32 - MEMO_BITS);
+        Memo m = memo[slot];
+        if (m != null && m.candidate == candidate && m.supported == supported) {
+            return m.result;
+        }
+        String result = compute(candidate, supported, null);
+        memo[slot] = new Memo(candidate, supported, result);
+        return result;
+    }
+
+    /** One remembered answer; immutable, so a racy read of the table sees a whole entry or none. */
+    private record Memo(String candidate, List<String> supported, String result) {
+    }
+
+    private String compute(String candidate, List<String> supported, List<Explanation.Cut> cuts) {
         boolean filter = onlySupported && supported != null && !supported.isEmpty();
         int n = candidate.length();
         StringBuilder out = null;   // null while the output is candidate[0, same)

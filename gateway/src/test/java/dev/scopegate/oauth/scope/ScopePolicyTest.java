@@ -99,6 +99,33 @@ class ScopePolicyTest {
         return b.toString();
     }
 
+    /** One policy, as the resolver keeps it: its memory of recent answers never answers for another pair. */
+    @Test
+    void aLongLivedPolicyAnswersEveryPairAsAFreshOne() {
+        Random random = new Random(13);
+        List<String> deny = List.of("a*b");
+        ScopePolicy policy = new ScopePolicy(deny, true, false);
+        List<List<String>> supportedLists = List.of(List.of("a", "b", "read"), List.of("write", "t1", "t2", "ab"),
+                List.of("read", "write"));
+        String[] candidates = new String[40];
+        for (int i = 0; i < candidates.length; i++) {
+            StringBuilder c = new StringBuilder();
+            for (int k = random.nextInt(5); k > 0; k--) {
+                c.append(random.nextInt(3) == 0 ? "t" + random.nextInt(4) : WORDS[random.nextInt(WORDS.length)]).append(' ');
+            }
+            candidates[i] = c.toString();
+        }
+        for (int i = 0; i < 50_000; i++) {
+            String c = candidates[random.nextInt(candidates.length)];
+            if (random.nextInt(4) == 0) {
+                c = new String(c); // equal text, another instance
+            }
+            List<String> supported = random.nextInt(5) == 0 ? null : supportedLists.get(random.nextInt(supportedLists.size()));
+            assertThat(policy.apply(c, supported, null)).as("%s %s", c, supported)
+                    .isEqualTo(reference(c, deny, true, false, supported));
+        }
+    }
+
     @Test
     void unchangedCandidatesAreNotCopied() {
         ScopePolicy policy = new ScopePolicy(List.of("z"), true, true);
