@@ -361,6 +361,13 @@ public final class Report {
             for (JsonNode b : new ObjectMapper().readTree(json)) {
                 String name = b.path("benchmark").asText();
                 name = name.substring(name.lastIndexOf('.', name.lastIndexOf('.') - 1) + 1);
+                // one row per parameter combination, not the last one under the method's name
+                StringBuilder params = new StringBuilder();
+                b.path("params").fields().forEachRemaining(e -> params.append(params.length() == 0 ? " [" : ", ")
+                        .append(e.getKey()).append('=').append(e.getValue().asText()));
+                if (params.length() > 0) {
+                    name += params.append(']');
+                }
                 JsonNode p = b.path("primaryMetric");
                 JsonNode sec = b.path("secondaryMetrics");
                 double alloc = sec.path("gc.alloc.rate.norm").path("score").asDouble(Double.NaN);

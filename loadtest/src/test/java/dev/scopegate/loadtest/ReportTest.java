@@ -68,4 +68,15 @@ class ReportTest {
         assertThat(r.allocNorm()).isEqualTo(96.0);
         assertThat(r.storeReads()).isNaN();
     }
+
+    @Test
+    void keepsOneRowPerParameterCombination() {
+        String json = "[{\"benchmark\":\"dev.scopegate.loadtest.jmh.AccessLogBenchmark.exchange\",\"params\":{\"config\":\"a.xml\"},"
+                + "\"primaryMetric\":{\"score\":50.0,\"scoreError\":1.0,\"scoreUnit\":\"ns/op\"}},"
+                + "{\"benchmark\":\"dev.scopegate.loadtest.jmh.AccessLogBenchmark.exchange\",\"params\":{\"config\":\"off\"},"
+                + "\"primaryMetric\":{\"score\":2.0,\"scoreError\":0.1,\"scoreUnit\":\"ns/op\"}}]";
+        assertThat(Report.jmh(json)).containsOnlyKeys("AccessLogBenchmark.exchange [config=a.xml]",
+                "AccessLogBenchmark.exchange [config=off]");
+        assertThat(Report.jmh(json).get("AccessLogBenchmark.exchange [config=a.xml]").score()).isEqualTo(50.0);
+    }
 }
