@@ -47,7 +47,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * buffered, and lines logged after it are written by the logging thread itself.
  *
  * <p>Properties (Logback XML, set before {@link #start()}): {@code encoder} (required; started by
- * Logback; called by several logging threads at once, which Logback's {@code PatternLayoutEncoder}
+ * Logback; called by several logging threads at once, which {@link LineEncoder}, Logback's {@code PatternLayoutEncoder}
  * and {@code JsonEncoder} allow), {@code target} ({@code System.out}, the default, or {@code System.err}), {@code file}
  * (a path, opened in append mode; wins over {@code target}), {@code bufferSize} (bytes, 65536),
  * {@code maxBuffers} (16), {@code flushMillis} (1000).
