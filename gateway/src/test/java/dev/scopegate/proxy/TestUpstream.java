@@ -70,6 +70,8 @@ import java.util.zip.CRC32;
  *   <li>{@code /reset-mid[?chunked]}: sends a head announcing 1,000,000 bytes (or a chunked body)
  *       and some of them, then resets once {@link #openGate()} is called;</li>
  *   <li>{@code /garbage}: answers bytes that are not HTTP, then closes;</li>
+ *   <li>{@code /twice}: answers {@code ok}, followed in the same write by a second, unsolicited
+ *       response ({@code unsolicited}), and keeps the connection open;</li>
  *   <li>{@code /early}: answers 413 as soon as the head arrives, then reads and drops the body;</li>
  *   <li>{@code /early-hints}: a {@code 103 Early Hints} before a 200 {@code hinted};</li>
  *   <li>{@code /slow?ms=N}: echoes after N milliseconds;</li>
@@ -385,6 +387,9 @@ final class TestUpstream implements AutoCloseable {
                     finish(ctx, req, ctx.writeAndFlush(full(HttpResponseStatus.OK, "hinted".getBytes(StandardCharsets.US_ASCII))));
                 }
                 case "/garbage" -> raw(ctx, "garbage garbage garbage\r\n\r\n").addListener(ChannelFutureListener.CLOSE);
+                // two complete responses to one request, in one write; the connection stays open
+                case "/twice" -> raw(ctx, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+                        + "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nunsolicited");
                 case "/slow" -> {
                     long ms = Long.parseLong(q.parameters().get("ms").get(0));
                     ctx.executor().schedule(() -> echo(ctx, req, reqBody), ms, TimeUnit.MILLISECONDS);

@@ -102,6 +102,34 @@ class UpstreamFaultTest {
         assertFreshConnectionWorks();
     }
 
+    /**
+     * An upstream that answers one request twice: the extra response must never become the answer
+     * to another request, not even to the next one pipelined on the same client connection (the
+     * upstream connection goes back to the pool only once its read is over, and is closed when
+     * anything came after the response).
+     */
+    @Test
+    void anUnsolicitedSecondResponseNeverAnswersTheNextRequest() throws Exception {
+        try (RawConnection c = gateway.connect()) {
+            c.send("GET /twice HTTP/1.1\r\nHost: client.example\r\n\r\n"
+                    + "GET /next HTTP/1.1\r\nHost: client.example\r\n\r\n");
+            RawConnection.Response first = c.read();
+            assertThat(first.status()).isEqualTo(200);
+            assertThat(first.bodyText()).isEqualTo("ok");
+            RawConnection.Response second = c.read();
+            assertThat(second.status()).isEqualTo(200);
+            assertThat(second.bodyText()).doesNotContain("unsolicited");
+            assertThat(second.header("X-Echo-Uri")).isEqualTo("/next");
+            c.send("GET /twice HTTP/1.1\r\nHost: client.example\r\n\r\n");
+            assertThat(c.read().bodyText()).isEqualTo("ok");
+            c.send("GET /after HTTP/1.1\r\nHost: client.example\r\n\r\n");
+            RawConnection.Response after = c.read();
+            assertThat(after.bodyText()).doesNotContain("unsolicited");
+            assertThat(after.header("X-Echo-Uri")).isEqualTo("/after");
+        }
+        assertFreshConnectionWorks();
+    }
+
     @Test
     void resetMidBodyCutsTheClientConnection() throws Exception {
         try (RawConnection c = gateway.connect()) {

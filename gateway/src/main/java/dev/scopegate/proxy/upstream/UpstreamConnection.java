@@ -36,6 +36,15 @@ public final class UpstreamConnection extends ChannelDuplexHandler {
      * client side writes as one message instead of two. Never held past the end of a read.
      */
     private HttpResponse heldHead;
+    /** Inside a read of this connection (from its first message to its read-complete). */
+    private boolean inRead;
+    /**
+     * A release asked for during a read: carried out when the read is over, so that whatever else
+     * the upstream sent in it (an unsolicited second response) is seen first and closes the
+     * connection instead of answering the next exchange to take it from the pool.
+     */
+    private boolean releasePending;
+    private boolean releaseReusable;
 
     private long idleSince;
 
@@ -99,10 +108,28 @@ public final class UpstreamConnection extends ChannelDuplexHandler {
     public void release(boolean reusable) {
         listener = null;
         exchanges++;
-        if (reusable && channel.isActive()) {
+        if (inRead) {
+            releasePending = true;
+            releaseReusable = reusable;
+            return;
+        }
+        releaseNow(reusable);
+    }
+
+    private void releaseNow(boolean reusable) {
+        boolean keep = reusable && channel.isActive();
+        if (keep) {
             channel.read(); // notice a close while idle
         }
-        pool.release(this, reusable);
+        pool.release(this, keep);
+    }
+
+    /** Carries out a release asked for during the read that just ended (or was cut short). */
+    private void releaseIfPending(boolean reusable) {
+        if (releasePending) {
+            releasePending = false;
+            releaseNow(releaseReusable && reusable);
+        }
     }
 
     void idleSince(long nanos) {
@@ -115,10 +142,13 @@ public final class UpstreamConnection extends ChannelDuplexHandler {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        inRead = true;
         UpstreamListener l = listener;
         if (l == null) {
-            // Bytes from an idle connection are a protocol violation: drop the connection.
+            // Bytes from an idle connection, or after the response in the read that completed it,
+            // are a protocol violation: drop the connection (a pending release then closes it).
             ReferenceCountUtil.release(msg);
+            releaseReusable = false;
             ctx.close();
             return;
         }
@@ -198,19 +228,23 @@ public final class UpstreamConnection extends ChannelDuplexHandler {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+        inRead = false;
         UpstreamListener l = listener;
         if (l != null && releaseHeldHead(l)) {
             l.onUpstreamReadComplete();
         }
+        releaseIfPending(true);
         super.channelReadComplete(ctx);
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        inRead = false;
         UpstreamListener l = listener;
         if (l != null && releaseHeldHead(l)) {
             fail(new UpstreamFailure(UpstreamFailure.Kind.RESET, "upstream closed the connection", null));
         }
+        releaseIfPending(false);
         super.channelInactive(ctx);
     }
 
