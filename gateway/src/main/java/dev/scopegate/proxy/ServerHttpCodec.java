@@ -1,10 +1,12 @@
 package dev.scopegate.proxy;
 
+import dev.scopegate.proxy.codec.HttpText;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.CombinedChannelDuplexHandler;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
@@ -166,6 +168,11 @@ final class ServerHttpCodec extends CombinedChannelDuplexHandler<ServerHttpCodec
             }
             HttpMethod method = methods.poll();
             return HttpMethod.HEAD.equals(method) || super.isContentAlwaysEmpty(msg);
+        }
+
+        @Override
+        protected void encodeHeaders(HttpHeaders headers, ByteBuf buf) {
+            HttpText.writeHeaders(headers, buf); // long values (Location) as array copies
         }
     }
 

@@ -33,6 +33,24 @@ class PassThroughTest {
         upstream.close();
     }
 
+    /**
+     * RFC 9112 wants an ASCII request-target, but a proxy that meets raw bytes above 0x7F passes
+     * them on as they came: Netty's request encoder wrote the target as UTF-8, which turned each
+     * such byte into two. Short and long targets (written differently) and the echoed header.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {0, 200})
+    void rawNonAsciiBytesInTheTargetReachTheUpstreamUnchanged(int padding) throws Exception {
+        String target = "/echo/caf\u00c3\u00a9?q=\u00ff\u0080&pad=" + "p".repeat(padding);
+        try (RawConnection c = gateway.connect()) {
+            c.send("GET " + target + " HTTP/1.1\r\nHost: client.example\r\n\r\n"); // sent as ISO-8859-1: one byte per char
+            RawConnection.Response r = c.read();
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.header("X-Echo-Uri")).isEqualTo(target);
+        }
+        assertThat(upstream.takeReceived().uri()).isEqualTo(target);
+    }
+
     @Test
     void getReachesTheUpstreamWithTargetAndHeadersUnchanged() throws Exception {
         try (RawConnection c = gateway.connect()) {

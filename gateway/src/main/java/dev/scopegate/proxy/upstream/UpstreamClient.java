@@ -8,7 +8,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -99,11 +98,11 @@ public final class UpstreamClient implements AutoCloseable {
                     engine.setSSLParameters(params);
                     p.addLast("tls", ssl);
                 }
-                p.addLast("http", new HttpClientCodec(new HttpDecoderConfig()
+                p.addLast("http", new ClientHttpCodec(new HttpDecoderConfig()
                         .setMaxHeaderSize(settings.maxResponseHeaderBytes())
                         .setMaxChunkSize(65536)
                         .setAllowDuplicateContentLengths(false)
-                        .setUseRfc9112TransferEncoding(true), false, true));
+                        .setUseRfc9112TransferEncoding(true)));
                 p.addLast("upstream", new UpstreamConnection(pool));
             }
         });
