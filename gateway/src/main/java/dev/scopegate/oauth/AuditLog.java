@@ -14,6 +14,19 @@ public final class AuditLog {
     private static final Logger log = LoggerFactory.getLogger("scopegate.audit");
 
     private final boolean structured;
+    /**
+     * Recent rewrite lines, by the identity of their parts: a client's repeated requests bring the
+     * same client_id (from the {@code ParamCache}), family and scope strings, so its line is built
+     * once. Direct-mapped; racy reads are safe (entries are immutable).
+     */
+    private final RewriteLine[] recent = new RewriteLine[64];
+
+    private record RewriteLine(String clientId, String family, String source, String scope, boolean dryRun,
+                               String route, String message) {
+        boolean is(String c, String f, String so, String sc, boolean d, String r) {
+            return clientId == c && family == f && source == so && scope == sc && dryRun == d && route == r;
+        }
+    }
 
     /** Text lines only (no key-value pairs). */
     public AuditLog() {
@@ -33,17 +46,28 @@ public final class AuditLog {
         if (!log.isInfoEnabled()) {
             return;
         }
-        String id = safe(clientId);
-        String message = "rewrite client_id=" + id + " family=" + family + " source=" + source + " scope=\"" + scope
-                + "\" dry_run=" + dryRun + " route=" + route;
-        if (!structured) {
-            log.info(message);
+        if (structured) {
+            String id = safe(clientId);
+            log.atInfo().addKeyValue("event", "rewrite").addKeyValue("client_id", id).addKeyValue("family", family)
+                    .addKeyValue("source", source).addKeyValue("scope", scope).addKeyValue("dry_run", dryRun)
+                    .addKeyValue("route", route)
+                    .log(rewriteMessage(id, family, source, scope, dryRun, route));
             return;
         }
-        log.atInfo().addKeyValue("event", "rewrite").addKeyValue("client_id", id).addKeyValue("family", family)
-                .addKeyValue("source", source).addKeyValue("scope", scope).addKeyValue("dry_run", dryRun)
-                .addKeyValue("route", route)
-                .log(message);
+        int slot = (System.identityHashCode(clientId) ^ System.identityHashCode(scope)) & (recent.length - 1);
+        RewriteLine line = recent[slot];
+        if (line == null || !line.is(clientId, family, source, scope, dryRun, route)) {
+            line = new RewriteLine(clientId, family, source, scope, dryRun, route,
+                    rewriteMessage(safe(clientId), family, source, scope, dryRun, route));
+            recent[slot] = line;
+        }
+        log.info(line.message());
+    }
+
+    private static String rewriteMessage(String id, String family, String source, String scope, boolean dryRun,
+                                         String route) {
+        return "rewrite client_id=" + id + " family=" + family + " source=" + source + " scope=\"" + scope
+                + "\" dry_run=" + dryRun + " route=" + route;
     }
 
     public void unresolved(String clientId, String family, String action, boolean dryRun, String route) {

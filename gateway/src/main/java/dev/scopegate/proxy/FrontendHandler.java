@@ -685,8 +685,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             } else if (!requestHasBody) {
                 // The head is the whole message: one write through the encoder, not a head and an
                 // empty end. Flushed when the client's (empty) end of message is read, right after.
-                // Method and URI were validated by the decoded request (its constructor and every
-                // setUri check them): not scanned again here.
+                // Method and target come from the decoder's split of the request line (no SP, CR
+                // or LF in them; see ServerHttpCodec): not scanned again here.
                 conn.write(new DefaultFullHttpRequest(request.protocolVersion(), request.method(), request.uri(),
                         Unpooled.EMPTY_BUFFER, request.headers(), EmptyHttpHeaders.INSTANCE, false));
                 headWasWhole = true;

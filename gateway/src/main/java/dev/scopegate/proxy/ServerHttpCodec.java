@@ -5,6 +5,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.CombinedChannelDuplexHandler;
 import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMessage;
@@ -13,6 +14,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ByteProcessor;
 
@@ -66,6 +68,24 @@ final class ServerHttpCodec extends CombinedChannelDuplexHandler<ServerHttpCodec
         StrictRequestDecoder(HttpDecoderConfig config, ArrayDeque<HttpMethod> methods) {
             super(config);
             this.methods = methods;
+        }
+
+        /**
+         * Netty's request, without its check of the target for SP, CR and LF, which cannot be
+         * there: the line was split at whitespace and ended at the line break. The check ran on
+         * every request and again on every {@code setUri}, each a loop over a target that for an
+         * authorization request runs to hundreds of characters; the gateway's own targets are
+         * the client's, cut (absolute-form) or with a percent-encoded scope added.
+         */
+        @Override
+        protected HttpMessage createMessage(String[] initialLine) throws Exception {
+            String v = initialLine[2];
+            HttpVersion version = v.equals("HTTP/1.1") ? HttpVersion.HTTP_1_1 : v.equals("HTTP/1.0") ? HttpVersion.HTTP_1_0 : null;
+            if (version == null) {
+                return super.createMessage(initialLine); // Netty's strict parse refuses it, or knows it
+            }
+            return new DefaultHttpRequest(version, HttpMethod.valueOf(initialLine[0]), initialLine[1],
+                    headersFactory.newHeaders(), false);
         }
 
         @Override
