@@ -5,6 +5,7 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.Appender;
 import ch.qos.logback.core.UnsynchronizedAppenderBase;
+import ch.qos.logback.core.filter.Filter;
 import ch.qos.logback.core.encoder.Encoder;
 import org.slf4j.ILoggerFactory;
 
@@ -85,6 +86,9 @@ public final class BufferedLineAppender extends UnsynchronizedAppenderBase<ILogg
     private OutputStream out;
     private boolean ownsOut;
     private String outName;
+
+    /** A filter was added: every line goes through Logback's event path, which applies it. */
+    private volatile boolean filtered;
 
     private final AtomicLong dropped = new AtomicLong();
     private volatile String lastError;
@@ -260,6 +264,37 @@ public final class BufferedLineAppender extends UnsynchronizedAppenderBase<ILogg
             dropped.incrementAndGet();
             return;
         }
+        appendBytes(line);
+    }
+
+    /**
+     * Appends the line an INFO event of {@code loggerName} with {@code message} would be encoded
+     * to now, without building the event (see {@link Lines}): only when this appender is started,
+     * has no filters and encodes with a {@link LineEncoder}, whose line depends on nothing else.
+     *
+     * @return false, with nothing appended, when any of that is not so
+     */
+    public boolean appendLine(String loggerName, String message) {
+        if (!(encoder instanceof LineEncoder lines) || filtered || !isStarted()) {
+            return false;
+        }
+        appendBytes(lines.encode(System.currentTimeMillis(), loggerName, message));
+        return true;
+    }
+
+    @Override
+    public void addFilter(Filter<ILoggingEvent> newFilter) {
+        filtered = true; // appendLine would skip it: events only from here on
+        super.addFilter(newFilter);
+    }
+
+    @Override
+    public void clearAllFilters() {
+        super.clearAllFilters();
+        filtered = false;
+    }
+
+    private void appendBytes(byte[] line) {
         if (line == null || line.length == 0) {
             return;
         }

@@ -53,13 +53,16 @@ public final class LineEncoder extends EncoderBase<ILoggingEvent> {
 
     @Override
     public byte[] encode(ILoggingEvent event) {
-        long millis = event.getTimeStamp();
+        return encode(event.getTimeStamp(), event.getLoggerName(), event.getFormattedMessage());
+    }
+
+    /** The line of an event at {@code millis} (epoch) of {@code logger} with {@code text} (null: "null", as %msg). */
+    byte[] encode(long millis, String logger, String text) {
         Second s = second(Math.floorDiv(millis, 1000));
-        String logger = event.getLoggerName();
         int dot = logger.lastIndexOf('.');
-        // %msg writes "null" for none. For an ASCII message (every access line is) getBytes is one
-        // vectorized check and one array copy, several times faster than a loop over its chars.
-        byte[] message = String.valueOf(event.getFormattedMessage()).getBytes(StandardCharsets.UTF_8);
+        // For an ASCII message (every access line is) getBytes is one vectorized check and one
+        // array copy, several times faster than a loop over its chars.
+        byte[] message = String.valueOf(text).getBytes(StandardCharsets.UTF_8);
         byte[] name = isAscii(logger, dot + 1) ? null : logger.substring(dot + 1).getBytes(StandardCharsets.UTF_8);
         int nameLength = name == null ? logger.length() - dot - 1 : name.length;
         // date-time, ".SSS", offset, ' ', logger, ' ', message, separator

@@ -1,5 +1,6 @@
 package dev.scopegate.oauth;
 
+import dev.scopegate.logging.Lines;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,7 +62,7 @@ public final class AuditLog {
                     rewriteMessage(safe(clientId), family, source, scope, dryRun, route));
             recent[slot] = line;
         }
-        log.info(line.message());
+        Lines.info(log, line.message());
     }
 
     private static String rewriteMessage(String id, String family, String source, String scope, boolean dryRun,
@@ -93,7 +94,7 @@ public final class AuditLog {
         String id = safe(clientId);
         String message = "registration " + event + " client_id=" + id;
         if (!structured) {
-            log.info(message);
+            Lines.info(log, message);
             return;
         }
         log.atInfo().addKeyValue("event", "registration-" + event).addKeyValue("client_id", id).log(message);

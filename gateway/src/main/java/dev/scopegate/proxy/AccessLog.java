@@ -1,6 +1,7 @@
 package dev.scopegate.proxy;
 
 import dev.scopegate.proxy.route.RouteKind;
+import dev.scopegate.logging.Lines;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,7 +55,7 @@ public final class AccessLog {
         line.append(" route=").append(route.label());
         String message = line.toString();
         if (!structured) {
-            log.info(message);
+            Lines.info(log, message);
             return;
         }
         StringBuilder ms = new StringBuilder(8);
