@@ -27,6 +27,15 @@ public final class ClientFamilies {
 
     private final ScopegateConfig.Family[] families;
     private final HostRule[][] rules;
+    /**
+     * Recent answers by the identity of the {@code redirect_uri} asked about: a client's repeated
+     * requests bring the same string (from the {@code ParamCache}), and each request asks twice
+     * (the decision, then the metric and audit label). Direct-mapped; racy reads are safe (entries
+     * are immutable). Only an identical string is ever answered from here.
+     */
+    private final Found[] recent = new Found[64];
+
+    private record Found(String redirectUri, ScopegateConfig.Family family) {}
 
     public ClientFamilies(List<ScopegateConfig.Family> families) {
         Objects.requireNonNull(families, "families");
@@ -49,6 +58,20 @@ public final class ClientFamilies {
 
     /** The first family whose rule matches the host of {@code redirectUri}, or null. */
     ScopegateConfig.Family find(String redirectUri) {
+        if (redirectUri == null || families.length == 0) {
+            return null;
+        }
+        int slot = System.identityHashCode(redirectUri) & (recent.length - 1);
+        Found f = recent[slot];
+        if (f != null && f.redirectUri == redirectUri) {
+            return f.family;
+        }
+        ScopegateConfig.Family family = match(redirectUri);
+        recent[slot] = new Found(redirectUri, family);
+        return family;
+    }
+
+    private ScopegateConfig.Family match(String redirectUri) {
         long range = hostRange(redirectUri);
         if (range < 0) {
             return null;

@@ -80,4 +80,22 @@ class ClientFamiliesTest {
             assertThat(families.familyOf(b.toString())).isNotNull();
         }
     }
+
+    @Test
+    void repeatedAndInterleavedUrisAreAnsweredByTheirOwnContent() {
+        String[] hosts = {"chatgpt.com", "claude.ai", "evil.example", "x.chatgpt.com", "localhost"};
+        String[] expected = {"chatgpt", "claude", "other", "chatgpt", "local"};
+        String[] uris = new String[500];
+        for (int i = 0; i < uris.length; i++) {
+            uris[i] = "https://" + hosts[i % hosts.length] + "/cb/" + i;
+        }
+        for (int round = 0; round < 3; round++) {
+            for (int i = 0; i < uris.length; i++) {
+                assertThat(families.familyOf(uris[i])).as(uris[i]).isEqualTo(expected[i % hosts.length]);
+                // an equal string that is another instance gets the same answer
+                assertThat(families.familyOf(new String(uris[i]))).isEqualTo(expected[i % hosts.length]);
+            }
+        }
+        assertThat(families.familyOf(null)).isEqualTo("other");
+    }
 }
