@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
  * The proxy listener: binds, builds each client pipeline in named steps, and shuts down
  * gracefully (stop accepting, let in-flight exchanges finish up to a bound, then close).
  *
- * <p>Client pipeline: {@code tls} (optional) → {@code http} ({@link ServerHttpCodec})
+ * <p>Client pipeline: {@code tls} (optional) → {@code http-decoder} and {@code http-encoder} ({@link ServerHttpCodec})
  * → {@code frontend} ({@link FrontendHandler}), which takes one decoded message at a time (so
  * pipelined requests, and their {@code 100 Continue}, are answered in order).
  */
@@ -83,7 +83,7 @@ public final class ProxyServer implements AutoCloseable {
     }
 
     private void addHttp1Handlers(ChannelPipeline p) {
-        p.addLast("http", new ServerHttpCodec(listener.maxInitialLineBytes(), listener.maxHeaderBytes(), 65536));
+        ServerHttpCodec.addTo(p, listener.maxInitialLineBytes(), listener.maxHeaderBytes(), 65536);
     }
 
     private void addProxyHandlers(ChannelPipeline p) {

@@ -3,7 +3,7 @@ package dev.scopegate.proxy;
 import dev.scopegate.proxy.codec.HttpText;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.CombinedChannelDuplexHandler;
+import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpDecoderConfig;
@@ -34,9 +34,12 @@ import java.util.List;
  *   <li>bare LF line endings are refused (strict line parsing).</li>
  * </ul>
  * Failures surface as a message whose {@link DecoderResult} failed; the frontend answers 400.
- * One instance per connection; event-loop confined.
+ *
+ * <p>Decoder and encoder are two handlers of the pipeline, not one
+ * {@code CombinedChannelDuplexHandler}: every read, write and flush of an exchange would pass
+ * through its delegating contexts. One pair per connection; event-loop confined.
  */
-final class ServerHttpCodec extends CombinedChannelDuplexHandler<ServerHttpCodec.StrictRequestDecoder, ServerHttpCodec.HeadAwareEncoder> {
+final class ServerHttpCodec {
 
     /** A header block used obsolete line folding. */
     static final class ObsFoldException extends IllegalArgumentException {
@@ -45,9 +48,12 @@ final class ServerHttpCodec extends CombinedChannelDuplexHandler<ServerHttpCodec
         }
     }
 
-    private final ArrayDeque<HttpMethod> methods = new ArrayDeque<>(4);
+    private ServerHttpCodec() {
+    }
 
-    ServerHttpCodec(int maxInitialLine, int maxHeaderBytes, int maxChunkSize) {
+    /** Adds the decoder ({@code http-decoder}) and the encoder ({@code http-encoder}) to {@code p}. */
+    static void addTo(ChannelPipeline p, int maxInitialLine, int maxHeaderBytes, int maxChunkSize) {
+        ArrayDeque<HttpMethod> methods = new ArrayDeque<>(4);
         HttpDecoderConfig config = new HttpDecoderConfig()
                 .setMaxInitialLineLength(maxInitialLine)
                 .setMaxHeaderSize(maxHeaderBytes)
@@ -55,7 +61,8 @@ final class ServerHttpCodec extends CombinedChannelDuplexHandler<ServerHttpCodec
                 .setStrictLineParsing(true)
                 .setUseRfc9112TransferEncoding(true)
                 .setAllowDuplicateContentLengths(false);
-        init(new StrictRequestDecoder(config, methods), new HeadAwareEncoder(methods));
+        p.addLast("http-decoder", new StrictRequestDecoder(config, methods));
+        p.addLast("http-encoder", new HeadAwareEncoder(methods));
     }
 
     /** Request decoder that additionally rejects obs-fold (see the class comment). */

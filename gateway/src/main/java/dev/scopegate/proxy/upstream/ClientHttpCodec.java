@@ -4,7 +4,7 @@ import dev.scopegate.proxy.codec.HttpText;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.CombinedChannelDuplexHandler;
+import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMessage;
@@ -25,14 +25,23 @@ import java.util.List;
  * <p>The client-side decoder reads the request line as ISO-8859-1 (one char per byte), so the
  * target is written back the same way: a raw non-ASCII byte a client sent reaches the upstream
  * unchanged, where Netty's encoder (UTF-8) would have turned each such byte into two. Long
- * targets and field values are copied as arrays ({@link HttpText}). One instance per
- * connection; event-loop confined.
+ * targets and field values are copied as arrays ({@link HttpText}). One pair per connection;
+ * event-loop confined.
  */
-final class ClientHttpCodec extends CombinedChannelDuplexHandler<ClientHttpCodec.Decoder, ClientHttpCodec.Encoder> {
+final class ClientHttpCodec {
 
-    ClientHttpCodec(HttpDecoderConfig config) {
+    private ClientHttpCodec() {
+    }
+
+    /**
+     * Adds the decoder ({@code http-decoder}) and the encoder ({@code http-encoder}) to {@code p}:
+     * two handlers, not one {@code CombinedChannelDuplexHandler}, whose delegating contexts every
+     * read, write and flush would pass through.
+     */
+    static void addTo(ChannelPipeline p, HttpDecoderConfig config) {
         ArrayDeque<HttpMethod> methods = new ArrayDeque<>(4);
-        init(new Decoder(config, methods), new Encoder(methods));
+        p.addLast("http-decoder", new Decoder(config, methods));
+        p.addLast("http-encoder", new Encoder(methods));
     }
 
     static final class Encoder extends HttpRequestEncoder {

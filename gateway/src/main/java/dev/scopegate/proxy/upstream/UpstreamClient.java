@@ -98,11 +98,11 @@ public final class UpstreamClient implements AutoCloseable {
                     engine.setSSLParameters(params);
                     p.addLast("tls", ssl);
                 }
-                p.addLast("http", new ClientHttpCodec(new HttpDecoderConfig()
+                ClientHttpCodec.addTo(p, new HttpDecoderConfig()
                         .setMaxHeaderSize(settings.maxResponseHeaderBytes())
                         .setMaxChunkSize(65536)
                         .setAllowDuplicateContentLengths(false)
-                        .setUseRfc9112TransferEncoding(true)));
+                        .setUseRfc9112TransferEncoding(true));
                 p.addLast("upstream", new UpstreamConnection(pool));
             }
         });

@@ -23,7 +23,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class ClientHttpCodecTest {
 
-    private final EmbeddedChannel channel = new EmbeddedChannel(new ClientHttpCodec(new HttpDecoderConfig()));
+    private final EmbeddedChannel channel = new EmbeddedChannel();
+
+    {
+        ClientHttpCodec.addTo(channel.pipeline(), new HttpDecoderConfig());
+    }
 
     @AfterEach
     void close() {
