@@ -17,7 +17,7 @@ import java.util.Map;
  */
 public final class HttpText {
 
-    /** Shorter strings are written character by character: no allocation, and as fast. */
+    /** Shorter strings (most header values) are written character by character, without an allocation. */
     static final int ARRAY_COPY_FROM = 48;
 
     private static final short COLON_SP = (short) ((':' << 8) | ' ');
