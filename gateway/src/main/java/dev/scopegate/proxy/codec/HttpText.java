@@ -9,10 +9,10 @@ import java.util.Iterator;
 import java.util.Map;
 
 /**
- * Writes the text of an HTTP/1.1 message head into a buffer: the same bytes as Netty's encoders
- * (header names and values as US-ASCII with a {@code '?'} for every character above U+00FF, the
- * request target as UTF-8), but a long {@link String} is copied as an array instead of character
- * by character. An authorization request's target and the upstream's {@code Location} run to
+ * Writes the text of an HTTP/1.1 message head into a buffer: the bytes Netty's encoders write
+ * for header names and values (one byte per character, {@code '?'} for every character above
+ * U+00FF), used for the request target too (see {@code ClientHttpCodec}), but a long
+ * {@link String} is copied as an array instead of character by character. An authorization request's target and the upstream's {@code Location} run to
  * several hundred characters, and Netty's per-character loop was the biggest part of encoding them.
  */
 public final class HttpText {
@@ -56,15 +56,6 @@ public final class HttpText {
             }
         } else {
             buf.writeCharSequence(text, StandardCharsets.US_ASCII);
-        }
-    }
-
-    /** {@code text} as UTF-8 (a lone surrogate becomes {@code '?'}, as in Netty's {@code ByteBufUtil.writeUtf8}). */
-    public static void writeUtf8(String text, ByteBuf buf) {
-        if (text.length() >= ARRAY_COPY_FROM) {
-            buf.writeBytes(text.getBytes(StandardCharsets.UTF_8));
-        } else {
-            buf.writeCharSequence(text, StandardCharsets.UTF_8);
         }
     }
 }
