@@ -108,6 +108,7 @@ public final class ScopegateMain implements AutoCloseable {
     private final ProxyServer proxy;
     private final AdminServer admin;
     private final Duration drainTimeout;
+    private final Lifecycle lifecycle = new Lifecycle();
     private volatile ConfigReloader reloader;
     private volatile ConfigWatcher watcher;
     private volatile ReloadSignal hangup;
@@ -201,10 +202,11 @@ public final class ScopegateMain implements AutoCloseable {
         ScopegateConfig.Listen listen = initial.listen();
         proxy = new ProxyServer(transport, new ProxyServer.Listener(listen.host(), listen.port(), serverTls(listen.tls()),
                 initial.limits().maxInitialLineBytes(), initial.limits().maxHeaderBytes(), CLIENT_IDLE_TIMEOUT),
-                settings, upstream, router, proxyMetrics, new AccessLog(initial.logging().json()), new Lifecycle());
+                settings, upstream, router, proxyMetrics, new AccessLog(initial.logging().json()), lifecycle);
         admin = new AdminServer(transport, initial.admin().host(), initial.admin().port(),
                 () -> config.current().admin().token(), registry,
-                new AdminServer.Readiness(metadata::ready, store::ping), registrations, normalizer);
+                new AdminServer.Readiness(lifecycle::listening, lifecycle::draining, metadata::ready, store::ping),
+                registrations, normalizer);
 
         // What a reload changes beyond the per-request snapshot reads (derived suppliers above).
         config.addListener(c -> metadata.reconfigure(c.metadata().refresh(), c.metadata().augment()));
@@ -338,6 +340,7 @@ public final class ScopegateMain implements AutoCloseable {
 
     @Override
     public void close() {
+        lifecycle.startDraining(); // readiness says 503 from the first moment of shutdown
         ConfigWatcher w = watcher;
         if (w != null) {
             w.close();

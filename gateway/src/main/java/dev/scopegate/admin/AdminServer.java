@@ -54,8 +54,24 @@ public final class AdminServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    /** What readiness means: metadata fetched at least once, and the store answering. */
-    public record Readiness(BooleanSupplier metadataReady, Supplier<CompletableFuture<Void>> storePing) {}
+    /**
+     * What readiness means: the proxy listener accepts and is not draining (from SIGTERM on it
+     * is), the IdP's metadata was fetched at least once, and the store answers.
+     */
+    public record Readiness(BooleanSupplier listening, BooleanSupplier draining, BooleanSupplier metadataReady,
+                            Supplier<CompletableFuture<Void>> storePing) {
+        public Readiness {
+            Objects.requireNonNull(listening, "listening");
+            Objects.requireNonNull(draining, "draining");
+            Objects.requireNonNull(metadataReady, "metadataReady");
+            Objects.requireNonNull(storePing, "storePing");
+        }
+
+        /** For an admin listener without a proxy of its own (tests): always listening, never draining. */
+        public Readiness(BooleanSupplier metadataReady, Supplier<CompletableFuture<Void>> storePing) {
+            this(() -> true, () -> false, metadataReady, storePing);
+        }
+    }
 
     private final Transport transport;
     private final String host;
@@ -126,13 +142,19 @@ public final class AdminServer implements AutoCloseable {
             } else if (path.equals("/healthz")) {
                 send(ctx, req, text(HttpResponseStatus.OK, "ok\n", "text/plain"));
             } else if (path.equals("/readyz")) {
+                // Read before the store's answer: a drain that starts meanwhile shows on the next probe.
+                boolean draining = readiness.draining().getAsBoolean();
+                boolean listening = readiness.listening().getAsBoolean();
                 boolean meta = readiness.metadataReady().getAsBoolean();
                 readiness.storePing().get().handle((v, e) -> e == null).thenAccept(store -> ctx.executor().execute(() -> {
+                    boolean ready = !draining && listening && meta && store;
                     Map<String, Object> body = new LinkedHashMap<>();
-                    body.put("ready", meta && store);
+                    body.put("ready", ready);
+                    body.put("draining", draining);
+                    body.put("listening", listening);
                     body.put("metadata", meta);
                     body.put("store", store);
-                    send(ctx, req, json(meta && store ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, body));
+                    send(ctx, req, json(ready ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, body));
                 }));
                 return;
             } else if (path.startsWith("/admin/")) {

@@ -53,6 +53,11 @@ public final class MeterNames {
     public static final String METADATA_AGE = "scopegate.metadata.age";
     /** Gauge, 1 once metadata was fetched, else 0. */
     public static final String METADATA_READY = "scopegate.metadata.ready";
+    /**
+     * Counter; tag {@code outcome} ({@code resumed}, {@code unavailable}): requests held before
+     * the IdP's first metadata because they might address an endpoint not yet known.
+     */
+    public static final String METADATA_WAITS = "scopegate.metadata.waits";
 
     /** Counter: config reloads applied. */
     public static final String CONFIG_RELOADS = "scopegate.config.reloads";

@@ -30,6 +30,8 @@ public final class ProxyMetrics {
     private final String[] routes;
     private final AtomicReferenceArray<Counter> requests;
     private final Timer upstreamLatency;
+    private final Counter metadataWaitResumed;
+    private final Counter metadataWaitUnavailable;
     private final AtomicInteger openConnections = new AtomicInteger();
     private final AtomicInteger activeExchanges = new AtomicInteger();
     private final ConcurrentHashMap<String, Counter> upstreamErrors = new ConcurrentHashMap<>();
@@ -47,12 +49,20 @@ public final class ProxyMetrics {
                 .minimumExpectedValue(Duration.ofMillis(1))
                 .maximumExpectedValue(Duration.ofSeconds(10))
                 .register(registry);
+        this.metadataWaitResumed = metadataWaitCounter(registry, "resumed");
+        this.metadataWaitUnavailable = metadataWaitCounter(registry, "unavailable");
         registry.gauge(MeterNames.CONNECTIONS_OPEN, openConnections);
         registry.gauge(MeterNames.EXCHANGES_ACTIVE, activeExchanges);
         // Declared at zero so that rate() and increase() see the first event of each.
         for (String cap : new String[]{"form", "capture"}) {
             bodyOverCap0(cap);
         }
+    }
+
+    private static Counter metadataWaitCounter(MeterRegistry registry, String outcome) {
+        return Counter.builder(MeterNames.METADATA_WAITS)
+                .description("Requests held until the IdP's first metadata, by outcome (resumed, unavailable = 503)")
+                .tag("outcome", outcome).register(registry);
     }
 
     private static Duration[] slos() {
@@ -101,6 +111,14 @@ public final class ProxyMetrics {
                     .register(registry));
         }
         c.increment();
+    }
+
+    /**
+     * A request held before the IdP's first metadata: resumed once the endpoints were known
+     * ({@code true}), or answered 503 because they could not be had ({@code false}).
+     */
+    public void metadataWait(boolean resumed) {
+        (resumed ? metadataWaitResumed : metadataWaitUnavailable).increment();
     }
 
     /** A request refused by scopegate itself (400, 413, 414, 431 …) by reason. */

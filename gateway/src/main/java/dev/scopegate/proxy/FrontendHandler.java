@@ -48,6 +48,7 @@ import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.Objects;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -81,6 +82,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     private static final int EXTRA_ROUTE = RouteKind.EXTRA_ROUTE.ordinal();
+    /** A client held back while the IdP's metadata is unavailable may try again this soon. */
+    private static final String RETRY_AFTER_SECONDS = "5";
 
     private final Shared shared;
     private ChannelHandlerContext ctx;
@@ -346,15 +349,15 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         current = new Exchange(request, path, kind, target, settings, keepAlive);
         shared.metrics().exchangeStarted();
         shared.lifecycle().exchangeStarted();
-        Plan plan;
-        try {
-            plan = target.extra() ? Plan.FORWARD : shared.router().plan(request, path, kind);
-        } catch (RuntimeException e) {
-            ErrorLog.bug("router failed", e);
-            current.respondError(HttpResponseStatus.INTERNAL_SERVER_ERROR, "Internal Server Error", "router: " + e);
-            return;
+        if (kind == RouteKind.PASS_THROUGH) {
+            // Before the IdP's first metadata, "pass-through" may be an endpoint not known yet.
+            CompletionStage<Boolean> pending = shared.router().endpointsPending();
+            if (pending != null) {
+                current.awaitEndpoints(pending);
+                return;
+            }
         }
-        current.apply(plan);
+        current.decide();
     }
 
     private static int count(HttpHeaders headers, CharSequence name) {
@@ -442,7 +445,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private final class Exchange implements UpstreamListener {
         private final HttpRequest request;
         private final String path;
-        private final RouteKind kind;
+        /** Final once decided; a request held for the endpoints is classified again when they arrive. */
+        private RouteKind kind;
         private final ProxySettings.Target target;
         private final ProxySettings settings;
         private final boolean clientKeepAlive;
@@ -497,6 +501,46 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             this.requestHasBody = requestChunked || HttpUtil.getContentLength(request, 0L) > 0;
             this.http10Client = request.protocolVersion().equals(HttpVersion.HTTP_1_0);
             this.methodIndex = ProxyMetrics.methodIndex(request.method().name());
+        }
+
+        /** Asks the router for this request's plan and carries it out. */
+        void decide() {
+            Plan plan;
+            try {
+                plan = target.extra() ? Plan.FORWARD : shared.router().plan(request, path, kind);
+            } catch (RuntimeException e) {
+                ErrorLog.bug("router failed", e);
+                respondError(HttpResponseStatus.INTERNAL_SERVER_ERROR, "Internal Server Error", "router: " + e);
+                return;
+            }
+            apply(plan);
+        }
+
+        /**
+         * Holds the request (its body stays unread) until the IdP's endpoints are known, then
+         * classifies it again and decides; answers 503 when they cannot be had now. Never
+         * forwards a request classified against unknown endpoints.
+         */
+        void awaitEndpoints(CompletionStage<Boolean> pending) {
+            state = State.PLANNING;
+            pending.whenComplete((known, error) -> ctx.executor().execute(() -> {
+                if (state != State.PLANNING) {
+                    return; // the client went away meanwhile
+                }
+                if (error == null && Boolean.TRUE.equals(known) && shared.router().endpointsPending() == null) {
+                    shared.metrics().metadataWait(true);
+                    kind = shared.router().classify(request.method(), path);
+                    decide();
+                    return;
+                }
+                shared.metrics().metadataWait(false);
+                ErrorLog.exchangeError(ctx, 503, request.method().name(), path,
+                        "IdP metadata unavailable: endpoints unknown");
+                FullHttpResponse r = ErrorResponder.response(HttpResponseStatus.SERVICE_UNAVAILABLE,
+                        "Service Unavailable: authorization server metadata not available yet");
+                r.headers().set(HttpHeaderNames.RETRY_AFTER, RETRY_AFTER_SECONDS);
+                respondLocally(r);
+            }));
         }
 
         void apply(Plan plan) {

@@ -4,12 +4,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Draining state for graceful shutdown: once {@link #startDraining()} is called, responses carry
+ * The proxy's lifecycle as readiness sees it: listening (the listener accepts) and draining
+ * (graceful shutdown began). Once {@link #startDraining()} is called, responses carry
  * {@code Connection: close} and {@link #awaitIdle} waits for in-flight exchanges. Thread-safe.
  */
 public final class Lifecycle {
 
     private volatile boolean draining;
+    private volatile boolean listening;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final Object idle = new Object();
 
@@ -19,6 +21,15 @@ public final class Lifecycle {
 
     public void startDraining() {
         draining = true;
+    }
+
+    /** True while the proxy listener accepts connections (from its bind to the end of the drain). */
+    public boolean listening() {
+        return listening;
+    }
+
+    void listening(boolean accepting) {
+        listening = accepting;
     }
 
     void exchangeStarted() {

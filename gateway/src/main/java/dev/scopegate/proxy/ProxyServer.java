@@ -71,6 +71,7 @@ public final class ProxyServer implements AutoCloseable {
                     }
                 });
         serverChannel = b.bind(new InetSocketAddress(listener.host(), listener.port())).sync().channel();
+        shared.lifecycle().listening(true);
         log.info("proxy listening on {} ({}, {} event loops{})", serverChannel.localAddress(),
                 transport.isNative() ? "epoll" : "nio", transport.threads(), listener.tls() != null ? ", TLS" : "");
         return this;
@@ -97,21 +98,26 @@ public final class ProxyServer implements AutoCloseable {
     }
 
     /**
-     * Stops accepting, waits up to {@code drain} for in-flight exchanges (responses meanwhile say
-     * {@code Connection: close}), then closes every client connection. Blocks; not for event loops.
+     * Drains, then stops: readiness says not ready at once ({@link Lifecycle#startDraining()}),
+     * the listener keeps accepting while in-flight exchanges finish, for at most {@code drain}
+     * (every response meanwhile says {@code Connection: close}, so clients move to another
+     * replica), then it closes and so does every client connection left. A load balancer that
+     * still sends a request during the drain gets an answer rather than a refused connection.
+     * Blocks; not for event loops.
      */
     public void shutdown(Duration drain) {
         Lifecycle lifecycle = shared.lifecycle();
         lifecycle.startDraining();
-        if (serverChannel != null) {
-            serverChannel.close().syncUninterruptibly();
-        }
         try {
             if (!lifecycle.awaitIdle(drain.toMillis(), TimeUnit.MILLISECONDS)) {
                 log.warn("drain timeout: closing {} in-flight exchanges", lifecycle.inFlight());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        lifecycle.listening(false);
+        if (serverChannel != null) {
+            serverChannel.close().syncUninterruptibly();
         }
         channels.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
     }

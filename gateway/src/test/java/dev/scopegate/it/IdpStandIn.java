@@ -38,6 +38,11 @@ final class IdpStandIn implements AutoCloseable {
     volatile String lastForwardedHost;
     /** The scope the token endpoint reports, or null to leave it out. */
     volatile String tokenScope;
+    /** {@code /slow} waits for this before it answers (a slow request in flight). */
+    volatile java.util.concurrent.CountDownLatch slowGate = new java.util.concurrent.CountDownLatch(0);
+    final AtomicInteger slowRequests = new AtomicInteger();
+    /** Metadata requests wait for this before they are answered (a slow IdP at start). */
+    volatile java.util.concurrent.CountDownLatch metadataGate = new java.util.concurrent.CountDownLatch(0);
 
     IdpStandIn() throws IOException {
         this(0);
@@ -68,6 +73,12 @@ final class IdpStandIn implements AutoCloseable {
             String issuer = (proto != null && host != null ? proto + "://" + host : base()) + issuerPath;
             if (path.startsWith("/.well-known/oauth-authorization-server")) {
                 metadataRequests.incrementAndGet();
+                try {
+                    metadataGate.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
                 lastForwardedHost = host;
                 json(ex, 200, """
                         {"issuer":"%1$s","authorization_endpoint":"%1$s/oauth/authorize","token_endpoint":"%1$s/oauth/token",
@@ -118,6 +129,18 @@ final class IdpStandIn implements AutoCloseable {
                     String grantedScope = tokenScope;
                     json(ex, 200, "{\"access_token\":\"at\",\"token_type\":\"Bearer\",\"expires_in\":3600"
                             + (grantedScope == null ? "" : ",\"scope\":\"" + grantedScope + "\"") + "}");
+                }
+                case "/slow" -> {
+                    slowRequests.incrementAndGet();
+                    try {
+                        slowGate.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return;
+                    }
+                    byte[] out = "slow and done".getBytes(StandardCharsets.UTF_8);
+                    ex.sendResponseHeaders(200, out.length);
+                    ex.getResponseBody().write(out);
                 }
                 default -> {
                     if (path.startsWith("/oauth/register/")) {

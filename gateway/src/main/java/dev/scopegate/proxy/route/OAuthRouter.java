@@ -41,12 +41,14 @@ import org.slf4j.LoggerFactory;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -83,7 +85,22 @@ public final class OAuthRouter implements RequestRouter {
      * {@code scope.families} applies at once and readers never see half of an update.
      */
     private record Derived(ScopegateConfig config, ServerMetadata metadata, EndpointPaths paths,
-                           ClientFamilies families) {}
+                           ClientFamilies families) {
+
+        /** Every path {@link #classify} compares with is known: from metadata, or all from config. */
+        boolean endpointsKnown() {
+            ScopegateConfig.Endpoints e = config.endpoints();
+            return metadata != null || (e != null && named(e.authorization()) && named(e.par())
+                    && named(e.registration()) && named(e.token()));
+        }
+
+        private static boolean named(/* nullable */ String endpoint) {
+            return endpoint != null && !endpoint.isBlank();
+        }
+    }
+
+    /** Used when {@code upstream.response-timeout} is 0 (none): the bound of a wait for metadata. */
+    private static final Duration UNBOUNDED_RESPONSE_WAIT = Duration.ofSeconds(30);
 
     private final Supplier<ScopegateConfig> config;
     private final MetadataService metadata;
@@ -97,6 +114,8 @@ public final class OAuthRouter implements RequestRouter {
     /** Decoded values and encoded scopes that repeat across requests, shared by the event loops. */
     private final ParamCache values = new ParamCache(PARAM_CACHE_SLOTS);
     private volatile Derived derived;
+    /** The wait for the first metadata shared by the requests that arrive before it (one per round). */
+    private volatile CompletableFuture<Boolean> endpointWait;
 
     public OAuthRouter(Supplier<ScopegateConfig> config, MetadataService metadata, ResourceMetadataCache resources,
                        ScopeNormalizer normalizer, RegistrationRepository registrations, ScopeMetrics metrics,
@@ -125,6 +144,26 @@ public final class OAuthRouter implements RequestRouter {
         d = new Derived(c, m, EndpointPaths.of(m, c.endpoints()), families);
         derived = d;
         return d;
+    }
+
+    @Override
+    public /* nullable */ CompletableFuture<Boolean> endpointsPending() {
+        Derived d = derived();
+        if (d.endpointsKnown()) {
+            return null;
+        }
+        CompletableFuture<Boolean> w = endpointWait;
+        if (w == null || w.isDone()) {
+            // Joins the metadata round in flight or starts one now (a replica whose IdP came up
+            // after it does not wait for its retry backoff). Bounded like a request to the IdP.
+            ScopegateConfig.Upstream u = d.config().upstream();
+            Duration response = u.responseTimeout().isZero() ? UNBOUNDED_RESPONSE_WAIT : u.responseTimeout();
+            long boundMillis = u.connectTimeout().plus(response).toMillis();
+            w = metadata.current().handle((m, e) -> e == null)
+                    .completeOnTimeout(false, boundMillis, TimeUnit.MILLISECONDS);
+            endpointWait = w;
+        }
+        return w;
     }
 
     @Override
