@@ -158,10 +158,12 @@ export class Connector {
    * @param {string} [o.scope] omitted: the ChatGPT reconnect (no scope parameter)
    * @param {'get'|'post'|'par'} [o.via] how the authorization request is sent
    * @param {boolean} [o.consent] false: the user closes the tab at the consent page
+   * @param {object} [o.request] an authorizationRequest() built beforehand (then scope is unused):
+   *     the first request goes out with nothing left to compute
    * @returns the outcome: tokens, or the error the host ends with
    */
-  async connect({ scope, via = 'get', consent = true } = {}) {
-    const request = await this.authorizationRequest({ scope });
+  async connect({ scope, via = 'get', consent = true, request: prebuilt } = {}) {
+    const request = prebuilt ?? await this.authorizationRequest({ scope });
     const { authorizationUrl, codeVerifier, state } = request;
     let flow;
     if (via === 'get') {

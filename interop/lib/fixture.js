@@ -46,9 +46,12 @@ export async function throughGateway({ mode, issuerPath = '', onUnresolved = 'fo
     resource,
     serverUrl: plan.publicBaseUrl,
     connector: () => new Connector(plan.publicBaseUrl, { resource }),
-    /** Starts the gateway again on the same ports, config and store (after stop() or crash()). */
-    async restart() {
-      setup.gw = await startGateway(plan, options);
+    /**
+     * Starts the gateway again on the same ports, config and store (after stop() or crash()).
+     * { waitReady: false }: resolves once spawned, without waiting for /readyz.
+     */
+    async restart({ waitReady = true } = {}) {
+      setup.gw = await startGateway(plan, { ...options, waitReady });
       return setup.gw;
     },
     async close() {

@@ -1,12 +1,14 @@
 // scopegate as a child process: the built jar, a config file this suite writes, readiness
-// through the admin port's /readyz, and stop (SIGTERM) / crash (SIGKILL) / restart on the same
-// ports with the same store.
+// through the admin port's /readyz (or, for the tests that race the start, only the proxy port
+// accepting TCP), and stop (SIGTERM) / crash (SIGKILL) / restart on the same ports with the
+// same store.
 
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -68,8 +70,10 @@ export async function planGateway({ issuerPath = '' } = {}) {
  * @param {string} o.upstream the IdP's origin
  * @param {'forward'|'reject'} [o.onUnresolved]
  * @param {boolean} [o.rewriteHost] upstream.rewrite-host
+ * @param {boolean} [o.waitReady] false: resolve as soon as the process is spawned (the caller
+ *     waits for what it needs, e.g. untilAccepting)
  */
-export async function startGateway(plan, { upstream, onUnresolved = 'forward', rewriteHost = false }) {
+export async function startGateway(plan, { upstream, onUnresolved = 'forward', rewriteHost = false, waitReady = true }) {
   if (!existsSync(JAR)) {
     throw new Error(`${JAR} is missing: build it with mvn -B -q -o package -DskipTests`);
   }
@@ -90,6 +94,7 @@ export async function startGateway(plan, { upstream, onUnresolved = 'forward', r
   ].join('\n'));
   const logFile = path.join(plan.dir, 'scopegate.log');
   const log = createWriteStream(logFile, { flags: 'a' });
+  const spawnedAt = performance.now();
   const child = spawn('java', ['-Xms64m', '-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1',
     '-jar', JAR, '--config', configFile], { cwd: plan.dir, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.pipe(log, { end: false });
@@ -104,6 +109,8 @@ export async function startGateway(plan, { upstream, onUnresolved = 'forward', r
     configFile,
     logFile,
     child,
+    /** performance.now() when the JVM was spawned. */
+    spawnedAt,
     exited,
     /** SIGTERM (graceful) and wait for the exit. */
     async stop() {
@@ -137,8 +144,45 @@ export async function startGateway(plan, { upstream, onUnresolved = 'forward', r
       return (await fetch(`${plan.admin}/metrics`)).text();
     },
   };
-  await waitUntilReady(gateway);
+  if (waitReady) {
+    await waitUntilReady(gateway);
+  }
   return gateway;
+}
+
+/**
+ * Polls the proxy port with plain TCP connects, every everyMs, until one is accepted (the
+ * listener is bound); nothing else is asked of the gateway (no /readyz, no log line). Resolves
+ * with performance.now() at the accepted connect and the number of connects tried.
+ */
+export async function untilAccepting(gateway, { everyMs = 5, timeoutMs = 30_000 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempts = 1; ; attempts++) {
+    if (gateway.child.exitCode !== null || gateway.child.signalCode !== null) {
+      throw new Error(`scopegate exited during start (${gateway.child.exitCode ?? gateway.child.signalCode}):\n${gateway.log()}`);
+    }
+    const accepted = await new Promise((resolve) => {
+      const socket = net.connect({ host: '127.0.0.1', port: gateway.port });
+      socket.setTimeout(1000, () => socket.destroy(new Error('connect timed out')));
+      socket.once('connect', () => {
+        const at = performance.now();
+        socket.destroy();
+        resolve(at);
+      });
+      socket.once('error', () => {
+        socket.destroy();
+        resolve(null);
+      });
+    });
+    if (accepted !== null) {
+      return { acceptedAt: accepted, attempts };
+    }
+    if (Date.now() > deadline) {
+      await gateway.crash();
+      throw new Error(`scopegate's port ${gateway.port} not accepting after ${timeoutMs} ms:\n${gateway.log()}`);
+    }
+    await sleep(everyMs);
+  }
 }
 
 async function waitUntilReady(gateway, timeoutMs = 30_000) {

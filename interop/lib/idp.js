@@ -13,10 +13,16 @@
 //            (RFC 6749 §3.3), through the provider's own extraParams validation hook.
 //
 // Every request the provider receives is recorded raw (method, path, query, form body) before
-// the provider sees it, so tests can assert on exactly what reached the IdP.
+// the provider sees it, so tests can assert on exactly what reached the IdP; with when it
+// arrived and when (and with which status) it was answered.
+//
+// delayDiscovery(ms) makes the well-known (discovery) responses slow, as a legacy IdP's may be:
+// a test can then act while scopegate's first metadata fetch is still waiting for its answer.
 
 import http from 'node:http';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Provider, { errors } from 'oidc-provider';
 
 export const API_SCOPES = ['worker:read', 'time-off:read', 'time-off:write', 'contracts:read', 'people:read'];
@@ -62,6 +68,7 @@ export async function startIdp({ mode, issuer, mountPath = '', resources }) {
     throw new Error(`unknown IdP mode ${mode}`);
   }
   const received = [];
+  let discoveryDelayMs = 0;
   let handler = (req, res) => {
     res.statusCode = 503;
     res.end('starting');
@@ -127,16 +134,29 @@ export async function startIdp({ mode, issuer, mountPath = '', resources }) {
 
   handler = async (req, res) => {
     try {
+      const at = performance.now();
       const body = await readBody(req);
       const url = new URL(req.url, origin);
-      received.push({
+      const entry = {
         method: req.method,
         path: url.pathname,
         query: url.search.slice(1),
         body: body.length ? body.toString('latin1') : '',
         contentType: req.headers['content-type'] ?? null,
         host: req.headers.host,
+        /** performance.now() when the request arrived, and when its response was sent (with which status). */
+        at,
+        answeredAt: undefined,
+        status: undefined,
+      };
+      received.push(entry);
+      res.once('finish', () => {
+        entry.answeredAt = performance.now();
+        entry.status = res.statusCode;
       });
+      if (discoveryDelayMs > 0 && url.pathname.includes('/.well-known/')) {
+        await sleep(discoveryDelayMs);
+      }
       if (!url.pathname.startsWith(mountPath + '/') && url.pathname !== mountPath) {
         res.statusCode = 404;
         res.end('not found');
@@ -167,6 +187,10 @@ export async function startIdp({ mode, issuer, mountPath = '', resources }) {
     provider,
     /** Every request the IdP received, in order. */
     received,
+    /** Every later discovery (/.well-known/...) response is sent ms after its request arrived (0: at once). */
+    delayDiscovery(ms) {
+      discoveryDelayMs = ms;
+    },
     /** The recorded requests to one of ROUTES' paths (mount path included). */
     requestsTo(route, method) {
       const path = mountPath + ROUTES[route];
