@@ -13,15 +13,23 @@ public final class LogCapture implements AutoCloseable {
 
     private final Logger logger;
     private final Level previous;
+    private final boolean previousAdditive;
     private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
 
     public LogCapture(String loggerName, Level level) {
         logger = (Logger) LoggerFactory.getLogger(loggerName);
         previous = logger.getLevel();
+        previousAdditive = logger.isAdditive();
         logger.setLevel(level);
         appender.setContext(logger.getLoggerContext());
         appender.start();
         logger.addAppender(appender);
+    }
+
+    /** Keeps the captured events off the console (a test that expects hundreds of them). */
+    public LogCapture offConsole() {
+        logger.setAdditive(false);
+        return this;
     }
 
     /** The formatted messages so far. */
@@ -40,6 +48,7 @@ public final class LogCapture implements AutoCloseable {
     public void close() {
         logger.detachAppender(appender);
         logger.setLevel(previous);
+        logger.setAdditive(previousAdditive);
         appender.stop();
     }
 }

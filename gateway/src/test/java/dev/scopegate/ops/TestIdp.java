@@ -20,25 +20,55 @@ import java.util.concurrent.Executors;
  * A legacy IdP on a real loopback socket for the ops tests: RFC 8414 metadata, RFC 7591
  * registration (answering with a secret, as real IdPs do), an authorization endpoint that rejects
  * requests without {@code scope} (400) and redirects the others (302), {@code /boom} answering
- * 500, and 200 for any other path. Records every authorization query. Thread-safe.
+ * 500, and 200 for any other path. Records every authorization query. {@link #stop()} and
+ * {@link #start()} take it down and bring it back on the same port, as an IdP restart does.
+ * Thread-safe.
  */
 public final class TestIdp implements AutoCloseable {
 
     public static final String SECRET_PREFIX = "s3cr3t-";
 
-    private final HttpServer server;
-    private final ExecutorService executor = Executors.newFixedThreadPool(4);
+    private final int port;
+    private HttpServer server; // null while stopped; guarded by this
+    private ExecutorService executor; // guarded by this
     public final List<String> authorizeQueries = new CopyOnWriteArrayList<>();
 
     public TestIdp() throws IOException {
-        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
-        server.setExecutor(executor);
-        server.createContext("/", this::handle);
-        server.start();
+        listen(0);
+        port = server.getAddress().getPort();
+    }
+
+    private void listen(int onPort) throws IOException {
+        HttpServer s = HttpServer.create(new InetSocketAddress("127.0.0.1", onPort), 64);
+        ExecutorService e = Executors.newFixedThreadPool(4);
+        s.setExecutor(e);
+        s.createContext("/", this::handle);
+        s.start();
+        server = s;
+        executor = e;
     }
 
     public String base() {
-        return "http://127.0.0.1:" + server.getAddress().getPort();
+        return "http://127.0.0.1:" + port;
+    }
+
+    /**
+     * Closes the listener and every open connection (idle keep-alive ones and those of exchanges in
+     * flight) at once, as a crashed or restarting IdP does. No-op when stopped.
+     */
+    public synchronized void stop() {
+        if (server != null) {
+            server.stop(0);
+            executor.shutdownNow();
+            server = null;
+        }
+    }
+
+    /** Listens again on the same port after {@link #stop()}; no-op when running. */
+    public synchronized void start() throws IOException {
+        if (server == null) {
+            listen(port);
+        }
     }
 
     /** The last authorization query received, or "" before any. */
@@ -93,12 +123,8 @@ public final class TestIdp implements AutoCloseable {
         }
     }
 
-
-
-
     @Override
     public void close() {
-        server.stop(0);
-        executor.shutdownNow();
+        stop();
     }
 }

@@ -16,21 +16,22 @@ import java.util.List;
 
 /**
  * A client connection that sends exact bytes and parses what comes back without normalizing it:
- * status line, header lines in order and with their case, body by its framing. Not thread-safe.
+ * status line, header lines in order and with their case, body by its framing. Public for the
+ * real-socket tests of other packages (ops, it). Not thread-safe.
  */
-final class RawConnection implements AutoCloseable {
+public final class RawConnection implements AutoCloseable {
 
     /** A header or trailer line as received. */
-    record Header(String name, String value) {}
+    public record Header(String name, String value) {}
 
     /** A response head. */
-    record Head(String statusLine, int status, List<Header> headers) {
+    public record Head(String statusLine, int status, List<Header> headers) {
 
         List<String> all(String name) {
             return headers.stream().filter(h -> h.name().equalsIgnoreCase(name)).map(Header::value).toList();
         }
 
-        String first(String name) {
+        public String first(String name) {
             List<String> all = all(name);
             return all.isEmpty() ? null : all.get(0);
         }
@@ -51,17 +52,17 @@ final class RawConnection implements AutoCloseable {
     }
 
     /** A complete response. */
-    record Response(Head head, byte[] body, List<Header> trailers) {
+    public record Response(Head head, byte[] body, List<Header> trailers) {
 
-        int status() {
+        public int status() {
             return head.status();
         }
 
-        String header(String name) {
+        public String header(String name) {
             return head.first(name);
         }
 
-        String bodyText() {
+        public String bodyText() {
             return new String(body, StandardCharsets.ISO_8859_1);
         }
     }
@@ -93,7 +94,7 @@ final class RawConnection implements AutoCloseable {
         return new RawConnection(s);
     }
 
-    static RawConnection open(int port) throws IOException {
+    public static RawConnection open(int port) throws IOException {
         Socket s = new Socket();
         s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
         s.setSoTimeout(5000);
@@ -101,12 +102,12 @@ final class RawConnection implements AutoCloseable {
         return new RawConnection(s);
     }
 
-    RawConnection timeout(int millis) throws SocketException {
+    public RawConnection timeout(int millis) throws SocketException {
         socket.setSoTimeout(millis);
         return this;
     }
 
-    RawConnection send(String text) throws IOException {
+    public RawConnection send(String text) throws IOException {
         return send(text.getBytes(StandardCharsets.ISO_8859_1));
     }
 
@@ -126,7 +127,7 @@ final class RawConnection implements AutoCloseable {
     }
 
     /** Reads one complete response (a 1xx is a response of its own). */
-    Response read() throws IOException {
+    public Response read() throws IOException {
         return read(false);
     }
 
