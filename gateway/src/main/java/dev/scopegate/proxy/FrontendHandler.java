@@ -49,6 +49,7 @@ import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -67,9 +68,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
     private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
 
-    /** Everything a connection needs, shared by all connections. */
+    /**
+     * Everything a connection needs, shared by all connections. {@code nanoClock} is the time the
+     * connection's timeouts are measured in ({@link System#nanoTime} unless a test says otherwise).
+     */
     record Shared(Supplier<ProxySettings> settings, UpstreamClient upstream, RequestRouter router,
-                  ProxyMetrics metrics, AccessLog accessLog, Lifecycle lifecycle) {
+                  ProxyMetrics metrics, AccessLog accessLog, Lifecycle lifecycle, LongSupplier nanoClock) {
         Shared {
             Objects.requireNonNull(settings, "settings");
             Objects.requireNonNull(upstream, "upstream");
@@ -77,6 +81,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             Objects.requireNonNull(metrics, "metrics");
             Objects.requireNonNull(accessLog, "accessLog");
             Objects.requireNonNull(lifecycle, "lifecycle");
+            Objects.requireNonNull(nanoClock, "nanoClock");
+        }
+
+        Shared(Supplier<ProxySettings> settings, UpstreamClient upstream, RequestRouter router,
+               ProxyMetrics metrics, AccessLog accessLog, Lifecycle lifecycle) {
+            this(settings, upstream, router, metrics, accessLog, lifecycle, System::nanoTime);
         }
     }
 
@@ -101,25 +111,36 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     /** Between a socket read's first decoded message and its channelReadComplete. */
     private boolean inReadBatch;
     /**
-     * The connection's one timer (idle keep-alive and the response deadline), never more than
-     * {@link #timerPeriodNanos} ahead, so a deadline set later is still checked in time; it is
-     * re-armed where it fires, never per request.
+     * The connection's one timer (idle keep-alive, the response deadline and the read deadline),
+     * never more than {@link #timerPeriodNanos} ahead, so a deadline set later is still checked in
+     * time; it is re-armed where it fires, never per request or per read.
      */
     private ScheduledFuture<?> timer;
     private final long idleNanos;
     /** When the connection last became idle (opened, or an exchange ended). */
     private long idleSince;
+    private final LongSupplier clock;
 
     FrontendHandler(Shared shared, long idleTimeoutMillis) {
         this.shared = shared;
         this.idleNanos = TimeUnit.MILLISECONDS.toNanos(idleTimeoutMillis);
+        this.clock = shared.nanoClock();
     }
 
-    /** Long.MAX_VALUE: neither an idle timeout nor a response timeout, no timer. */
+    /**
+     * The shortest of the idle, response and read timeouts (the read timeout of any target, so
+     * that a read deadline set on any exchange is checked in time); Long.MAX_VALUE when there is
+     * none: no timer.
+     */
     private long timerPeriodNanos() {
-        long response = TimeUnit.MILLISECONDS.toNanos(shared.settings().get().responseTimeoutMillis());
-        long idle = idleNanos > 0 ? idleNanos : Long.MAX_VALUE;
-        return response > 0 ? Math.min(idle, response) : idle;
+        ProxySettings settings = shared.settings().get();
+        long period = idleNanos > 0 ? idleNanos : Long.MAX_VALUE;
+        period = shorter(period, settings.responseTimeoutMillis());
+        return shorter(period, settings.shortestReadTimeoutMillis());
+    }
+
+    private static long shorter(long nanos, long millis) {
+        return millis > 0 ? Math.min(nanos, TimeUnit.MILLISECONDS.toNanos(millis)) : nanos;
     }
 
     private void armTimer(long delayNanos) {
@@ -128,7 +149,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Arms the timer if none runs (a response deadline set after a reload turned the timeout on). */
+    /** Arms the timer if none runs (a deadline set after a reload turned its timeout on). */
     private void ensureTimer() {
         if (timer == null && ctx.channel().isActive()) {
             armTimer(timerPeriodNanos());
@@ -140,7 +161,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (!ctx.channel().isActive()) {
             return;
         }
-        long now = System.nanoTime();
+        long now = clock.getAsLong();
         long next = timerPeriodNanos();
         Exchange x = current;
         if (x == null) {
@@ -154,10 +175,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             next = Math.min(next, left);
-        } else if (x.responseDeadline != 0) {
-            long left = x.responseDeadline - now;
+        } else if (x.deadline() != 0) {
+            long left = x.deadline() - now;
             if (left <= 0) {
-                x.responseTimedOut();
+                x.deadlinePassed();
                 if (current == null && idleNanos > 0) {
                     next = Math.min(next, idleNanos);
                 }
@@ -178,7 +199,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             clientIp = "unknown";
         }
         shared.metrics().connectionOpened();
-        idleSince = System.nanoTime();
+        idleSince = clock.getAsLong();
         armTimer(timerPeriodNanos());
         readNext();
         super.channelActive(ctx);
@@ -452,7 +473,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         private boolean headWasWhole;
         /** Kept apart: {@link #prepareHead} rewrites the request's version to HTTP/1.1 in place. */
         private final boolean http10Client;
-        private final long startNanos = System.nanoTime();
+        private final long startNanos = clock.getAsLong();
         private final int methodIndex;
 
         private State state = State.PLANNING;
@@ -472,6 +493,15 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         private boolean headPrepared;
         /** nanoTime by which the response head must arrive; 0 when none is awaited. */
         long responseDeadline;
+        /** The target's read timeout, taken when the response head arrives; 0: none. */
+        private long readTimeoutNanos;
+        /**
+         * While the read deadline runs (response head seen, more of it awaited): the nanoTime of the
+         * last upstream read, or of when waiting began. 0 while no deadline runs: before the head,
+         * after the response, and while the client is not accepting more (backpressure: the
+         * upstream is not being read then, so its silence is not its fault).
+         */
+        private long readSince;
         private long sentNanos;
         private HttpResponse responseHead;
         /** The head just received is a whole response: the next onResponseContent relays it as one message. */
@@ -739,7 +769,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             requestSent = true;
-            sentNanos = System.nanoTime();
+            sentNanos = clock.getAsLong();
             long timeout = settings.responseTimeoutMillis();
             if (responseHead == null && timeout > 0) {
                 responseDeadline = sentNanos + TimeUnit.MILLISECONDS.toNanos(timeout);
@@ -747,12 +777,33 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             }
         }
 
-        /** Called by the connection timer once the response deadline passed. */
-        void responseTimedOut() {
+        /** nanoTime by which the upstream must send its head or more of its response; 0: none awaited. */
+        long deadline() {
+            return responseDeadline != 0 ? responseDeadline : readSince != 0 ? readSince + readTimeoutNanos : 0;
+        }
+
+        /** Called by the connection timer once {@link #deadline()} passed. */
+        void deadlinePassed() {
+            if (responseDeadline != 0) {
+                responseTimedOut();
+            } else {
+                readTimedOut();
+            }
+        }
+
+        private void responseTimedOut() {
             responseDeadline = 0;
             if (responseHead == null && state == State.FORWARDING) {
                 onUpstreamFailure(new UpstreamFailure(UpstreamFailure.Kind.RESPONSE_TIMEOUT,
                         "no response within " + settings.responseTimeoutMillis() + " ms", null));
+            }
+        }
+
+        private void readTimedOut() {
+            readSince = 0;
+            if ((state == State.RELAYING || state == State.CAPTURING) && upstream != null) {
+                onUpstreamFailure(new UpstreamFailure(UpstreamFailure.Kind.READ_TIMEOUT,
+                        "no response bytes for " + target.readTimeoutMillis() + " ms (read-timeout)", null));
             }
         }
 
@@ -778,7 +829,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         @Override
         public void onResponseHead(HttpResponse response) {
             cancelTimer();
-            upstreamNanos = System.nanoTime() - (sentNanos != 0 ? sentNanos : startNanos);
+            upstreamNanos = clock.getAsLong() - (sentNanos != 0 ? sentNanos : startNanos);
             shared.metrics().upstreamLatency(upstreamNanos);
             // A whole response (head and body from one upstream read) is relayed as one message:
             // onResponseContent follows at once with the same object.
@@ -789,12 +840,13 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             responseHead = head;
             responseKeepAlive = HttpUtil.isKeepAlive(response);
             status = response.status().code();
+            readTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(target.readTimeoutMillis());
             int cap = tap == null ? 0 : tap.onHead(head);
             if (cap > 0) {
                 state = State.CAPTURING;
                 capLimit = cap;
                 captured = ctx.alloc().compositeBuffer(64);
-                upstream.read();
+                readResponse();
                 return;
             }
             state = State.RELAYING;
@@ -808,8 +860,20 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             // body that came in the same read: one write per read, not one per part. A head that
             // arrives alone (an event stream, a slow body) still reaches the client at once.
             if (ctx.channel().isWritable()) {
-                upstream.read();
+                readResponse(); // else onClientWritable asks (and starts the read deadline)
             }
+        }
+
+        /**
+         * Asks the upstream for more of the response. The read deadline runs from now unless it
+         * already runs (then the next upstream read moves it: {@link #onUpstreamReadComplete}).
+         */
+        private void readResponse() {
+            if (readSince == 0 && readTimeoutNanos > 0) {
+                readSince = clock.getAsLong();
+                ensureTimer();
+            }
+            upstream.read();
         }
 
         @Override
@@ -841,7 +905,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 captured.addComponent(true, part.retain());
                 content.release();
                 if (!last) {
-                    upstream.read();
+                    readResponse();
                     return;
                 }
                 CompositeByteBuf body = captured;
@@ -893,12 +957,17 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             }
             ctx.write(content, ctx.voidPromise()); // flushed at the end of this upstream read
             if (ctx.channel().isWritable()) {
-                upstream.read();
+                readResponse();
+            } else {
+                readSince = 0; // not read until the client catches up (onClientWritable): no deadline meanwhile
             }
         }
 
         @Override
         public void onUpstreamReadComplete() {
+            if (readSince != 0) {
+                readSince = clock.getAsLong(); // bytes came: the silence starts again
+            }
             if (state == State.RELAYING) {
                 ctx.flush();
             }
@@ -906,7 +975,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
         void onClientWritable() {
             if (state == State.RELAYING && upstream != null) {
-                upstream.read();
+                readResponse();
             }
         }
 
@@ -958,6 +1027,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
 
         private void releaseUpstream(boolean reusable) {
+            readSince = 0; // nothing more awaited from it
             UpstreamConnection conn = upstream;
             if (conn != null) {
                 upstream = null;
@@ -995,7 +1065,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             state = State.DONE;
             current = null;
             cancelTimer();
-            long now = System.nanoTime();
+            long now = clock.getAsLong();
             idleSince = now;
             releaseBuffers();
             shared.metrics().exchangeEnded();
@@ -1077,7 +1147,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             cancelTimer();
             UpstreamFailure failure = cause instanceof UpstreamFailure u ? u
                     : new UpstreamFailure(UpstreamFailure.Kind.CONNECT_ERROR, String.valueOf(cause), cause);
-            shared.metrics().upstreamError(failure.kind().name());
+            shared.metrics().upstreamError(failure.kind().label());
             UpstreamConnection conn = upstream;
             boolean wasReused = conn != null && conn.reused();
             if (conn != null) {
@@ -1092,7 +1162,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                     captured.release();
                     captured = null;
                 }
-                respondErrorAfterHead(HttpResponseStatus.BAD_GATEWAY, "Bad Gateway", failure.getMessage());
+                if (failure.kind() == UpstreamFailure.Kind.READ_TIMEOUT) {
+                    respondErrorAfterHead(HttpResponseStatus.GATEWAY_TIMEOUT, "Gateway Timeout", failure.getMessage());
+                } else {
+                    respondErrorAfterHead(HttpResponseStatus.BAD_GATEWAY, "Bad Gateway", failure.getMessage());
+                }
                 return;
             }
             if (failure.kind() == UpstreamFailure.Kind.RESET && wasReused && !retried && responseHead == null
@@ -1136,6 +1210,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
         private void cancelTimer() {
             responseDeadline = 0;
+            readSince = 0;
         }
 
         private void releaseBuffers() {
