@@ -187,7 +187,9 @@ class UpstreamReadTimeoutTest {
 
     @Test
     void readTimeoutZeroNeverCuts() throws Exception {
-        gateway(0);
+        // the route's short timeout makes the connection's timer tick every 500 ms: what spares
+        // the stalled response below is the 0, not a timer that has not come round yet
+        gateway(0, GatewayFixture.target("/other", upstream.port(), false, true, READ_TIMEOUT_MILLIS));
         try (RawConnection c = gateway.connect()) {
             c.send("GET /stall HTTP/1.1\r\nHost: client.example\r\n\r\n");
             RawConnection.Head head = c.readHead();
