@@ -17,6 +17,7 @@ import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
@@ -510,6 +511,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         private CompositeByteBuf captured;
         private boolean responseKeepAlive;
         private boolean closeClientAfter;
+        /** The client's response body ends where its connection closes (no length, not chunked). */
+        private boolean closeDelimited;
         private int status;
         private long bytesIn;
         private long bytesOut;
@@ -1020,6 +1023,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             } else {
                 response.setProtocolVersion(HttpVersion.HTTP_1_1);
             }
+            closeDelimited = !bodyless && !h.contains(HttpHeaderNames.CONTENT_LENGTH)
+                    && !h.contains(HttpHeaderNames.TRANSFER_ENCODING);
         }
 
         private boolean isHttp10Client() {
@@ -1191,10 +1196,16 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                     || m.equals(HttpMethod.PUT) || m.equals(HttpMethod.DELETE) || m.equals(HttpMethod.TRACE);
         }
 
-        /** The response already started: the only honest signal left is closing the connection. */
+        /**
+         * The response already started: the only honest signal left is closing the connection; a
+         * reset where a close would read as the end of a close-delimited body.
+         */
         private void abort(String cause) {
             ErrorLog.exchangeError(ctx, -1, request.method().name(), path, cause);
             end(-1);
+            if (closeDelimited) {
+                ctx.channel().config().setOption(ChannelOption.SO_LINGER, 0);
+            }
             ctx.close();
         }
 

@@ -20,6 +20,7 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -115,6 +116,36 @@ class UpstreamReadTimeoutTest {
             String rest = new String(c.readToEnd(), StandardCharsets.ISO_8859_1);
             assertCutInTime(headAt);
             assertThat(rest).contains("0123456789").doesNotContain("\r\n0\r\n").doesNotStartWith("0\r\n");
+        }
+        assertThat(readTimeouts()).isEqualTo(1);
+        upstream.awaitClosedWhileStalled(1);
+        assertTheNextRequestIsServed();
+    }
+
+    /**
+     * An HTTP/1.0 client takes a body without a length as ending where the connection closes: a
+     * reset, not a close, tells it that the body was cut.
+     */
+    @Test
+    void aCloseDelimitedBodyThatStallsIsCutByAReset() throws Exception {
+        gateway(READ_TIMEOUT_MILLIS);
+        try (RawConnection c = gateway.connect()) {
+            c.send("GET /stall?close-delimited HTTP/1.0\r\n\r\n");
+            RawConnection.Head head = c.readHead();
+            long headAt = System.nanoTime();
+            assertThat(head.status()).isEqualTo(200);
+            assertThat(head.contentLength()).isEqualTo(-1);
+            assertThat(head.chunked()).isFalse();
+            byte[] body = new byte[ScriptedUpstream.STALL_SENT];
+            for (int n = 0; n < body.length; ) {
+                int r = c.readSomeBody(body, n, body.length - n);
+                assertThat(r).isPositive();
+                n += r;
+            }
+            assertThat(new String(body, StandardCharsets.ISO_8859_1)).isEqualTo("0123456789");
+            assertThatThrownBy(() -> c.readSomeBody(new byte[1], 0, 1))
+                    .isInstanceOf(SocketException.class).hasMessageContaining("reset");
+            assertCutInTime(headAt);
         }
         assertThat(readTimeouts()).isEqualTo(1);
         upstream.awaitClosedWhileStalled(1);
@@ -297,9 +328,9 @@ class UpstreamReadTimeoutTest {
     /**
      * A blocking HTTP/1.1 origin on loopback for GET requests, by the end of the path:
      * <ul>
-     *   <li>{@code /stall[?chunked]}: a head announcing {@link #STALL_LENGTH} bytes (or a chunked
-     *       body) and {@link #STALL_SENT} of them, then silence until the connection is closed,
-     *       which {@link #awaitClosedWhileStalled} counts;</li>
+     *   <li>{@code /stall[?chunked|?close-delimited]}: a head announcing {@link #STALL_LENGTH}
+     *       bytes (or a chunked body, or one ended by closing) and {@link #STALL_SENT} of them, then
+     *       silence until the connection is closed, which {@link #awaitClosedWhileStalled} counts;</li>
      *   <li>{@code /drip}: five body bytes, one every 300 ms;</li>
      *   <li>{@code /events}: a chunked event stream of two events 1.5 s apart;</li>
      *   <li>anything else: {@code ok}.</li>
@@ -374,6 +405,8 @@ class UpstreamReadTimeoutTest {
                 if (target.endsWith("?chunked")) {
                     write(out, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                             + Integer.toHexString(STALL_SENT) + "\r\n0123456789\r\n");
+                } else if (target.endsWith("?close-delimited")) {
+                    write(out, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n0123456789");
                 } else {
                     write(out, "HTTP/1.1 200 OK\r\nContent-Length: " + STALL_LENGTH + "\r\n\r\n0123456789");
                 }
