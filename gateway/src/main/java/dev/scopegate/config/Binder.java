@@ -64,6 +64,7 @@ final class Binder {
     private static final URI UPSTREAM_URL = URI.create("http://127.0.0.1:8081");
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
     private static final Duration RESPONSE_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration READ_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration METADATA_REFRESH = Duration.ofMinutes(5);
     private static final List<Source> SOURCES = List.of(
@@ -204,11 +205,12 @@ final class Binder {
         URI url = s.url("url", UPSTREAM_URL);
         Duration connect = s.duration("connect-timeout", CONNECT_TIMEOUT, false);
         Duration response = s.duration("response-timeout", RESPONSE_TIMEOUT, false);
+        Duration read = s.duration("read-timeout", READ_TIMEOUT, true);
         int maxConnections = s.integer("max-connections", 512, 1, Integer.MAX_VALUE);
         Duration idle = s.duration("idle-timeout", IDLE_TIMEOUT, false);
         boolean rewriteHost = s.bool("rewrite-host", false);
         s.finish();
-        return new Upstream(url, connect, response, maxConnections, idle, rewriteHost);
+        return new Upstream(url, connect, response, read, maxConnections, idle, rewriteHost);
     }
 
     private List<Route> routes(Section top) {
@@ -222,6 +224,7 @@ final class Binder {
             String prefix = r.required("prefix") ? r.urlPath("prefix") : null;
             URI url = r.required("url") ? r.url("url", null) : null;
             boolean rewriteHost = r.bool("rewrite-host", false);
+            Duration readTimeout = r.duration("read-timeout", null, true); // null: upstream.read-timeout
             r.finish();
             if (prefix != null) {
                 String first = seen.putIfAbsent(prefix, r.path);
@@ -230,7 +233,7 @@ final class Binder {
                 }
             }
             if (prefix != null && url != null) {
-                out.add(new Route(prefix, url, rewriteHost));
+                out.add(new Route(prefix, url, rewriteHost, readTimeout));
             }
         }
         return out;

@@ -70,8 +70,8 @@ public final class ConfigChanges {
     public static ScopegateConfig pinRestartOnly(ScopegateConfig running, ScopegateConfig next) {
         Upstream ru = running.upstream();
         Upstream nu = next.upstream();
-        Upstream upstream = new Upstream(ru.url(), ru.connectTimeout(), nu.responseTimeout(), ru.maxConnections(),
-                ru.idleTimeout(), nu.rewriteHost());
+        Upstream upstream = new Upstream(ru.url(), ru.connectTimeout(), nu.responseTimeout(), nu.readTimeout(),
+                ru.maxConnections(), ru.idleTimeout(), nu.rewriteHost());
         Admin admin = new Admin(running.admin().host(), running.admin().port(), next.admin().token());
         Limits rl = running.limits();
         Limits nl = next.limits();

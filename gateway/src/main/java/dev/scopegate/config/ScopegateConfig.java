@@ -71,12 +71,17 @@ public record ScopegateConfig(
     /**
      * {@code upstream}: the IdP. {@code rewrite-host: true} sends the upstream's authority as
      * {@code Host} instead of the client's. {@code idle-timeout} closes pooled idle connections.
+     * {@code response-timeout} bounds the wait for the response head; {@code read-timeout} the
+     * silence between two reads of a response after its head ({@link Duration#ZERO}: none).
      */
-    public record Upstream(URI url, Duration connectTimeout, Duration responseTimeout,
+    public record Upstream(URI url, Duration connectTimeout, Duration responseTimeout, Duration readTimeout,
                            int maxConnections, Duration idleTimeout, boolean rewriteHost) {}
 
-    /** One entry of {@code routes}: requests whose path starts with {@code prefix} go to {@code url}. */
-    public record Route(String prefix, URI url, boolean rewriteHost) {}
+    /**
+     * One entry of {@code routes}: requests whose path starts with {@code prefix} go to {@code url}.
+     * {@code read-timeout} null means the route inherits {@code upstream.read-timeout}.
+     */
+    public record Route(String prefix, URI url, boolean rewriteHost, /* nullable */ Duration readTimeout) {}
 
     /** {@code metadata}. */
     public record Metadata(Duration refresh, Augment augment) {}

@@ -17,6 +17,7 @@ import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
@@ -50,6 +51,7 @@ import java.util.Iterator;
 import java.util.Objects;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -68,9 +70,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
     private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
 
-    /** Everything a connection needs, shared by all connections. */
+    /**
+     * Everything a connection needs, shared by all connections. {@code nanoClock} is the time the
+     * connection's timeouts are measured in ({@link System#nanoTime} unless a test says otherwise).
+     */
     record Shared(Supplier<ProxySettings> settings, UpstreamClient upstream, RequestRouter router,
-                  ProxyMetrics metrics, AccessLog accessLog, Lifecycle lifecycle) {
+                  ProxyMetrics metrics, AccessLog accessLog, Lifecycle lifecycle, LongSupplier nanoClock) {
         Shared {
             Objects.requireNonNull(settings, "settings");
             Objects.requireNonNull(upstream, "upstream");
@@ -78,6 +83,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             Objects.requireNonNull(metrics, "metrics");
             Objects.requireNonNull(accessLog, "accessLog");
             Objects.requireNonNull(lifecycle, "lifecycle");
+            Objects.requireNonNull(nanoClock, "nanoClock");
+        }
+
+        Shared(Supplier<ProxySettings> settings, UpstreamClient upstream, RequestRouter router,
+               ProxyMetrics metrics, AccessLog accessLog, Lifecycle lifecycle) {
+            this(settings, upstream, router, metrics, accessLog, lifecycle, System::nanoTime);
         }
     }
 
@@ -104,25 +115,36 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     /** Between a socket read's first decoded message and its channelReadComplete. */
     private boolean inReadBatch;
     /**
-     * The connection's one timer (idle keep-alive and the response deadline), never more than
-     * {@link #timerPeriodNanos} ahead, so a deadline set later is still checked in time; it is
-     * re-armed where it fires, never per request.
+     * The connection's one timer (idle keep-alive, the response deadline and the read deadline),
+     * never more than {@link #timerPeriodNanos} ahead, so a deadline set later is still checked in
+     * time; it is re-armed where it fires, never per request or per read.
      */
     private ScheduledFuture<?> timer;
     private final long idleNanos;
     /** When the connection last became idle (opened, or an exchange ended). */
     private long idleSince;
+    private final LongSupplier clock;
 
     FrontendHandler(Shared shared, long idleTimeoutMillis) {
         this.shared = shared;
         this.idleNanos = TimeUnit.MILLISECONDS.toNanos(idleTimeoutMillis);
+        this.clock = shared.nanoClock();
     }
 
-    /** Long.MAX_VALUE: neither an idle timeout nor a response timeout, no timer. */
+    /**
+     * The shortest of the idle, response and read timeouts (the read timeout of any target, so
+     * that a read deadline set on any exchange is checked in time); Long.MAX_VALUE when there is
+     * none: no timer.
+     */
     private long timerPeriodNanos() {
-        long response = TimeUnit.MILLISECONDS.toNanos(shared.settings().get().responseTimeoutMillis());
-        long idle = idleNanos > 0 ? idleNanos : Long.MAX_VALUE;
-        return response > 0 ? Math.min(idle, response) : idle;
+        ProxySettings settings = shared.settings().get();
+        long period = idleNanos > 0 ? idleNanos : Long.MAX_VALUE;
+        period = shorter(period, settings.responseTimeoutMillis());
+        return shorter(period, settings.shortestReadTimeoutMillis());
+    }
+
+    private static long shorter(long nanos, long millis) {
+        return millis > 0 ? Math.min(nanos, TimeUnit.MILLISECONDS.toNanos(millis)) : nanos;
     }
 
     private void armTimer(long delayNanos) {
@@ -131,7 +153,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Arms the timer if none runs (a response deadline set after a reload turned the timeout on). */
+    /** Arms the timer if none runs (a deadline set after a reload turned its timeout on). */
     private void ensureTimer() {
         if (timer == null && ctx.channel().isActive()) {
             armTimer(timerPeriodNanos());
@@ -143,7 +165,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (!ctx.channel().isActive()) {
             return;
         }
-        long now = System.nanoTime();
+        long now = clock.getAsLong();
         long next = timerPeriodNanos();
         Exchange x = current;
         if (x == null) {
@@ -157,10 +179,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             next = Math.min(next, left);
-        } else if (x.responseDeadline != 0) {
-            long left = x.responseDeadline - now;
+        } else if (x.deadline() != 0) {
+            long left = x.deadline() - now;
             if (left <= 0) {
-                x.responseTimedOut();
+                x.deadlinePassed();
                 if (current == null && idleNanos > 0) {
                     next = Math.min(next, idleNanos);
                 }
@@ -181,7 +203,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             clientIp = "unknown";
         }
         shared.metrics().connectionOpened();
-        idleSince = System.nanoTime();
+        idleSince = clock.getAsLong();
         armTimer(timerPeriodNanos());
         readNext();
         super.channelActive(ctx);
@@ -456,7 +478,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         private boolean headWasWhole;
         /** Kept apart: {@link #prepareHead} rewrites the request's version to HTTP/1.1 in place. */
         private final boolean http10Client;
-        private final long startNanos = System.nanoTime();
+        private final long startNanos = clock.getAsLong();
         private final int methodIndex;
 
         private State state = State.PLANNING;
@@ -476,6 +498,15 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         private boolean headPrepared;
         /** nanoTime by which the response head must arrive; 0 when none is awaited. */
         long responseDeadline;
+        /** The target's read timeout, taken when the response head arrives; 0: none. */
+        private long readTimeoutNanos;
+        /**
+         * While the read deadline runs (response head seen, more of it awaited): the nanoTime of the
+         * last upstream read, or of when waiting began. 0 while no deadline runs: before the head,
+         * after the response, and while the client is not accepting more (backpressure: the
+         * upstream is not being read then, so its silence is not its fault).
+         */
+        private long readSince;
         private long sentNanos;
         private HttpResponse responseHead;
         /** The head just received is a whole response: the next onResponseContent relays it as one message. */
@@ -484,6 +515,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         private CompositeByteBuf captured;
         private boolean responseKeepAlive;
         private boolean closeClientAfter;
+        /** The client's response body ends where its connection closes (no length, not chunked). */
+        private boolean closeDelimited;
         private int status;
         private long bytesIn;
         private long bytesOut;
@@ -783,7 +816,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             requestSent = true;
-            sentNanos = System.nanoTime();
+            sentNanos = clock.getAsLong();
             long timeout = settings.responseTimeoutMillis();
             if (responseHead == null && timeout > 0) {
                 responseDeadline = sentNanos + TimeUnit.MILLISECONDS.toNanos(timeout);
@@ -791,12 +824,33 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             }
         }
 
-        /** Called by the connection timer once the response deadline passed. */
-        void responseTimedOut() {
+        /** nanoTime by which the upstream must send its head or more of its response; 0: none awaited. */
+        long deadline() {
+            return responseDeadline != 0 ? responseDeadline : readSince != 0 ? readSince + readTimeoutNanos : 0;
+        }
+
+        /** Called by the connection timer once {@link #deadline()} passed. */
+        void deadlinePassed() {
+            if (responseDeadline != 0) {
+                responseTimedOut();
+            } else {
+                readTimedOut();
+            }
+        }
+
+        private void responseTimedOut() {
             responseDeadline = 0;
             if (responseHead == null && state == State.FORWARDING) {
                 onUpstreamFailure(new UpstreamFailure(UpstreamFailure.Kind.RESPONSE_TIMEOUT,
                         "no response within " + settings.responseTimeoutMillis() + " ms", null));
+            }
+        }
+
+        private void readTimedOut() {
+            readSince = 0;
+            if ((state == State.RELAYING || state == State.CAPTURING) && upstream != null) {
+                onUpstreamFailure(new UpstreamFailure(UpstreamFailure.Kind.READ_TIMEOUT,
+                        "no response bytes for " + target.readTimeoutMillis() + " ms (read-timeout)", null));
             }
         }
 
@@ -822,7 +876,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         @Override
         public void onResponseHead(HttpResponse response) {
             cancelTimer();
-            upstreamNanos = System.nanoTime() - (sentNanos != 0 ? sentNanos : startNanos);
+            upstreamNanos = clock.getAsLong() - (sentNanos != 0 ? sentNanos : startNanos);
             shared.metrics().upstreamLatency(upstreamNanos);
             // A whole response (head and body from one upstream read) is relayed as one message:
             // onResponseContent follows at once with the same object.
@@ -833,12 +887,13 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             responseHead = head;
             responseKeepAlive = HttpUtil.isKeepAlive(response);
             status = response.status().code();
+            readTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(target.readTimeoutMillis());
             int cap = tap == null ? 0 : tap.onHead(head);
             if (cap > 0) {
                 state = State.CAPTURING;
                 capLimit = cap;
                 captured = ctx.alloc().compositeBuffer(64);
-                upstream.read();
+                readResponse();
                 return;
             }
             state = State.RELAYING;
@@ -852,8 +907,20 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             // body that came in the same read: one write per read, not one per part. A head that
             // arrives alone (an event stream, a slow body) still reaches the client at once.
             if (ctx.channel().isWritable()) {
-                upstream.read();
+                readResponse(); // else onClientWritable asks (and starts the read deadline)
             }
+        }
+
+        /**
+         * Asks the upstream for more of the response. The read deadline runs from now unless it
+         * already runs (then the next upstream read moves it: {@link #onUpstreamReadComplete}).
+         */
+        private void readResponse() {
+            if (readSince == 0 && readTimeoutNanos > 0) {
+                readSince = clock.getAsLong();
+                ensureTimer();
+            }
+            upstream.read();
         }
 
         @Override
@@ -885,7 +952,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 captured.addComponent(true, part.retain());
                 content.release();
                 if (!last) {
-                    upstream.read();
+                    readResponse();
                     return;
                 }
                 CompositeByteBuf body = captured;
@@ -937,12 +1004,17 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             }
             ctx.write(content, ctx.voidPromise()); // flushed at the end of this upstream read
             if (ctx.channel().isWritable()) {
-                upstream.read();
+                readResponse();
+            } else {
+                readSince = 0; // not read until the client catches up (onClientWritable): no deadline meanwhile
             }
         }
 
         @Override
         public void onUpstreamReadComplete() {
+            if (readSince != 0) {
+                readSince = clock.getAsLong(); // bytes came: the silence starts again
+            }
             if (state == State.RELAYING) {
                 ctx.flush();
             }
@@ -950,7 +1022,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
         void onClientWritable() {
             if (state == State.RELAYING && upstream != null) {
-                upstream.read();
+                readResponse();
             }
         }
 
@@ -995,6 +1067,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             } else {
                 response.setProtocolVersion(HttpVersion.HTTP_1_1);
             }
+            closeDelimited = !bodyless && !h.contains(HttpHeaderNames.CONTENT_LENGTH)
+                    && !h.contains(HttpHeaderNames.TRANSFER_ENCODING);
         }
 
         private boolean isHttp10Client() {
@@ -1002,6 +1076,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
 
         private void releaseUpstream(boolean reusable) {
+            readSince = 0; // nothing more awaited from it
             UpstreamConnection conn = upstream;
             if (conn != null) {
                 upstream = null;
@@ -1039,7 +1114,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             state = State.DONE;
             current = null;
             cancelTimer();
-            long now = System.nanoTime();
+            long now = clock.getAsLong();
             idleSince = now;
             releaseBuffers();
             shared.metrics().exchangeEnded();
@@ -1121,7 +1196,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             cancelTimer();
             UpstreamFailure failure = cause instanceof UpstreamFailure u ? u
                     : new UpstreamFailure(UpstreamFailure.Kind.CONNECT_ERROR, String.valueOf(cause), cause);
-            shared.metrics().upstreamError(failure.kind().name());
+            shared.metrics().upstreamError(failure.kind().label());
             UpstreamConnection conn = upstream;
             boolean wasReused = conn != null && conn.reused();
             if (conn != null) {
@@ -1136,7 +1211,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                     captured.release();
                     captured = null;
                 }
-                respondErrorAfterHead(HttpResponseStatus.BAD_GATEWAY, "Bad Gateway", failure.getMessage());
+                if (failure.kind() == UpstreamFailure.Kind.READ_TIMEOUT) {
+                    respondErrorAfterHead(HttpResponseStatus.GATEWAY_TIMEOUT, "Gateway Timeout", failure.getMessage());
+                } else {
+                    respondErrorAfterHead(HttpResponseStatus.BAD_GATEWAY, "Bad Gateway", failure.getMessage());
+                }
                 return;
             }
             if (failure.kind() == UpstreamFailure.Kind.RESET && wasReused && !retried && responseHead == null
@@ -1161,10 +1240,16 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                     || m.equals(HttpMethod.PUT) || m.equals(HttpMethod.DELETE) || m.equals(HttpMethod.TRACE);
         }
 
-        /** The response already started: the only honest signal left is closing the connection. */
+        /**
+         * The response already started: the only honest signal left is closing the connection; a
+         * reset where a close would read as the end of a close-delimited body.
+         */
         private void abort(String cause) {
             ErrorLog.exchangeError(ctx, -1, request.method().name(), path, cause);
             end(-1);
+            if (closeDelimited) {
+                ctx.channel().config().setOption(ChannelOption.SO_LINGER, 0);
+            }
             ctx.close();
         }
 
@@ -1180,6 +1265,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
         private void cancelTimer() {
             responseDeadline = 0;
+            readSince = 0;
         }
 
         private void releaseBuffers() {

@@ -22,8 +22,12 @@ public record ProxySettings(
         boolean tlsListener,
         boolean accessLog) {
 
-    /** Where a request goes. {@code extra} marks an entry of {@code routes} (not the IdP). */
-    public record Target(String prefix, Origin origin, boolean rewriteHost, boolean extra) {
+    /**
+     * Where a request goes. {@code extra} marks an entry of {@code routes} (not the IdP).
+     * {@code readTimeoutMillis}: the longest silence of this upstream between two reads of a
+     * response once its head arrived (0: none), the route's own or inherited.
+     */
+    public record Target(String prefix, Origin origin, boolean rewriteHost, boolean extra, long readTimeoutMillis) {
 
         boolean matches(String path) {
             if (!path.startsWith(prefix)) {
@@ -34,9 +38,12 @@ public record ProxySettings(
     }
 
     public static ProxySettings from(ScopegateConfig config) {
-        Target idp = new Target("/", Origin.of(config.upstream().url()), config.upstream().rewriteHost(), false);
+        long readTimeout = config.upstream().readTimeout().toMillis();
+        Target idp = new Target("/", Origin.of(config.upstream().url()), config.upstream().rewriteHost(), false,
+                readTimeout);
         List<Target> routes = config.routes().stream()
-                .map(r -> new Target(r.prefix(), Origin.of(r.url()), r.rewriteHost(), true))
+                .map(r -> new Target(r.prefix(), Origin.of(r.url()), r.rewriteHost(), true,
+                        r.readTimeout() != null ? r.readTimeout().toMillis() : readTimeout))
                 .toList();
         URI pub = config.publicBaseUrl();
         String proto = pub == null ? null : pub.getScheme();
@@ -55,6 +62,18 @@ public record ProxySettings(
             }
         }
         return best != null ? best : idp;
+    }
+
+    /** The shortest read timeout of any target, or 0 when none has one. */
+    long shortestReadTimeoutMillis() {
+        long shortest = idp.readTimeoutMillis();
+        for (int i = 0; i < routes.size(); i++) {
+            long t = routes.get(i).readTimeoutMillis();
+            if (t > 0 && (shortest == 0 || t < shortest)) {
+                shortest = t;
+            }
+        }
+        return shortest;
     }
 
     boolean trusted(InetAddress address) {

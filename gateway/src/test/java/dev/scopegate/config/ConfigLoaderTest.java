@@ -83,7 +83,7 @@ class ConfigLoaderTest {
         assertThat(c.publicBaseUrl()).isNull();
         assertThat(c.trustedProxies()).isEmpty();
         assertThat(c.upstream()).isEqualTo(new Upstream(URI.create("http://127.0.0.1:8081"), Duration.ofSeconds(2),
-                Duration.ofSeconds(30), 512, Duration.ofSeconds(60), false));
+                Duration.ofSeconds(30), Duration.ofSeconds(60), 512, Duration.ofSeconds(60), false));
         assertThat(c.routes()).isEmpty();
         assertThat(c.metadata()).isEqualTo(new Metadata(Duration.ofMinutes(5), new Augment(null, false)));
         assertThat(c.endpoints()).isEqualTo(new Endpoints(null, null, null, null));
@@ -138,12 +138,14 @@ class ConfigLoaderTest {
                   url: https://idp.internal:9443/base
                   connect-timeout: 500ms
                   response-timeout: 1h
+                  read-timeout: 2m
                   max-connections: 7
                   idle-timeout: 90
                   rewrite-host: true
                 routes:
                   - prefix: /mcp
                     url: http://127.0.0.1:3000
+                    read-timeout: 0
                   - {prefix: /files, url: "http://files:80", rewrite-host: true}
                 metadata:
                   refresh: 1m
@@ -199,9 +201,9 @@ class ConfigLoaderTest {
                 URI.create("https://my-domain"),
                 List.of(Cidr.parse("10.0.0.0/8"), Cidr.parse("::1")),
                 new Upstream(URI.create("https://idp.internal:9443/base"), Duration.ofMillis(500), Duration.ofHours(1),
-                        7, Duration.ofSeconds(90), true),
-                List.of(new Route("/mcp", URI.create("http://127.0.0.1:3000"), false),
-                        new Route("/files", URI.create("http://files:80"), true)),
+                        Duration.ofMinutes(2), 7, Duration.ofSeconds(90), true),
+                List.of(new Route("/mcp", URI.create("http://127.0.0.1:3000"), false, Duration.ZERO),
+                        new Route("/files", URI.create("http://files:80"), true, null)),
                 new Metadata(Duration.ofMinutes(1), new Augment(List.of("openid", "worker:read"), true)),
                 new Endpoints("/oauth/authorize", "/oauth/par", "/oauth/register", "/oauth/token"),
                 new Scope(Trigger.MISSING, List.of(Source.DEFAULT, Source.SERVER, Source.CLIENT), "openid profile",
@@ -234,6 +236,31 @@ class ConfigLoaderTest {
     })
     void durationsAcceptUnitsAndBareSeconds(String written, String iso) throws Exception {
         assertThat(parse("metadata: {refresh: " + written + "}").metadata().refresh()).isEqualTo(Duration.parse(iso));
+    }
+
+    @Test
+    void readTimeoutsAllowZeroAndARouteInheritsTheUpstreamOne() throws Exception {
+        ScopegateConfig c = parse("""
+                upstream: {read-timeout: 0}
+                routes:
+                  - {prefix: /sse, url: "http://a", read-timeout: 10m}
+                  - {prefix: /b, url: "http://b"}
+                """);
+
+        assertThat(c.upstream().readTimeout()).isZero();
+        assertThat(c.routes()).extracting(Route::readTimeout).containsExactly(Duration.ofMinutes(10), null);
+        assertThat(parse("upstream: {read-timeout: 1500ms}").upstream().readTimeout()).isEqualTo(Duration.ofMillis(1500));
+    }
+
+    @Test
+    void readTimeoutsApplyOnReloadWithoutARestart() throws Exception {
+        ScopegateConfig running = parse("routes: [{prefix: /sse, url: \"http://a\"}]");
+        ScopegateConfig edited = parse("upstream: {read-timeout: 5s}\nroutes: [{prefix: /sse, url: \"http://a\", read-timeout: 0}]");
+
+        List<String> changed = ConfigChanges.diff(running, edited);
+        assertThat(changed).containsExactly("upstream.read-timeout", "routes");
+        assertThat(changed).noneMatch(ConfigChanges::restartOnly);
+        assertThat(ConfigChanges.pinRestartOnly(running, edited)).isEqualTo(edited);
     }
 
     @Test
@@ -416,6 +443,10 @@ class ConfigLoaderTest {
                 Arguments.of("metadata: {refresh: 0}", "metadata.refresh: must be greater than zero"),
                 Arguments.of("upstream: {idle-timeout: 5y}", "upstream.idle-timeout: '5y' is not a duration"),
                 Arguments.of("upstream: {idle-timeout: -5s}", "upstream.idle-timeout: '-5s' is not a duration"),
+                Arguments.of("upstream: {read-timeout: soon}", "upstream.read-timeout: 'soon' is not a duration"),
+                Arguments.of("upstream: {read-timeout: [1s]}", "upstream.read-timeout: expected a duration"),
+                Arguments.of("routes: [{prefix: /a, url: \"http://a\", read-timeout: -1}]", "routes[0].read-timeout: must be zero or more"),
+                Arguments.of("routes:\n  - {prefix: /a, url: \"http://a\",\n     read_timeout: 0}", "t.yaml:3:6: routes[0].read_timeout: unknown key; did you mean 'read-timeout'?"),
                 Arguments.of("cache: {registrations: {expire-after-access: 0d}}", "cache.registrations.expire-after-access: must be greater than zero"),
                 Arguments.of("scope: {document: {timeout: [1s]}}", "scope.document.timeout: expected a duration"),
                 // URLs

@@ -30,6 +30,8 @@ import java.util.concurrent.Executors;
 final class GatewayFixture implements AutoCloseable {
 
     static final long DEFAULT_RESPONSE_TIMEOUT_MILLIS = 5_000;
+    /** upstream.read-timeout's own default. */
+    static final long DEFAULT_READ_TIMEOUT_MILLIS = 60_000;
 
     private final Transport transport;
     private final ExecutorService blocking;
@@ -143,7 +145,13 @@ final class GatewayFixture implements AutoCloseable {
     }
 
     static ProxySettings.Target target(String prefix, int port, boolean rewriteHost, boolean extra) {
-        return new ProxySettings.Target(prefix, new Origin(false, "127.0.0.1", port), rewriteHost, extra);
+        return target(prefix, port, rewriteHost, extra, DEFAULT_READ_TIMEOUT_MILLIS);
+    }
+
+    static ProxySettings.Target target(String prefix, int port, boolean rewriteHost, boolean extra,
+                                       long readTimeoutMillis) {
+        return new ProxySettings.Target(prefix, new Origin(false, "127.0.0.1", port), rewriteHost, extra,
+                readTimeoutMillis);
     }
 
     int port() {

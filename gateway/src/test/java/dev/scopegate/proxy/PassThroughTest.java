@@ -155,7 +155,8 @@ class PassThroughTest {
     @Test
     void upstreamNamedByHostNameIsResolved() throws Exception {
         ProxySettings byName = new ProxySettings(new ProxySettings.Target("/",
-                new dev.scopegate.proxy.upstream.Origin(false, "localhost", upstream.port()), true, false), List.of(),
+                new dev.scopegate.proxy.upstream.Origin(false, "localhost", upstream.port()), true, false,
+                GatewayFixture.DEFAULT_READ_TIMEOUT_MILLIS), List.of(),
                 GatewayFixture.DEFAULT_RESPONSE_TIMEOUT_MILLIS, List.of(), null, null, false, true);
         try (GatewayFixture named = GatewayFixture.start(byName); RawConnection c = named.connect()) {
             c.send("GET /echo/named HTTP/1.1\r\nHost: client.example\r\n\r\n");

@@ -85,7 +85,8 @@ class TlsTest {
 
     private static ProxySettings settingsForTlsUpstream(int port) {
         return new ProxySettings(new ProxySettings.Target("/",
-                new dev.scopegate.proxy.upstream.Origin(true, "127.0.0.1", port), false, false), List.of(),
+                new dev.scopegate.proxy.upstream.Origin(true, "127.0.0.1", port), false, false,
+                GatewayFixture.DEFAULT_READ_TIMEOUT_MILLIS), List.of(),
                 GatewayFixture.DEFAULT_RESPONSE_TIMEOUT_MILLIS, List.of(), null, null, false, true);
     }
 }
