@@ -1,6 +1,7 @@
 package dev.scopegate.proxy;
 
 import dev.scopegate.metrics.ProxyMetrics;
+import dev.scopegate.proxy.codec.RequestTarget;
 import dev.scopegate.proxy.route.BodyRewriter;
 import dev.scopegate.proxy.route.Plan;
 import dev.scopegate.proxy.route.RequestRouter;
@@ -343,6 +344,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         String uri = request.uri();
+        if (!RequestTarget.isValid(uri)) { // as sent, before toOriginForm copies an authority into Host
+            refuse(HttpResponseStatus.BAD_REQUEST, "Bad Request: invalid request target", "request target", "target");
+            return;
+        }
         if (!uri.startsWith("/")) {
             String originForm = toOriginForm(request);
             if (originForm == null) {

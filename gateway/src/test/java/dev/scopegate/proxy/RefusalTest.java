@@ -2,12 +2,17 @@ package dev.scopegate.proxy;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -32,6 +37,14 @@ class RefusalTest {
     static void stop() {
         gateway.close();
         upstream.close();
+    }
+
+    /** A failed test may leave requests behind: they must not be taken for the next test's. */
+    @BeforeEach
+    void forgetEarlierRequests() throws InterruptedException {
+        while (upstream.pendingReceived() > 0) {
+            upstream.takeReceived();
+        }
     }
 
     static Stream<Arguments> refused() {
@@ -119,6 +132,112 @@ class RefusalTest {
         }
         assertThat(upstream.pendingReceived()).as("nothing reached the upstream").isEqualTo(before);
         assertFreshConnectionWorks();
+    }
+
+    /**
+     * Target bytes the decoder hands over and RFC 9112/3986 forbid (controls, DEL, {@code "#<>[\\]^`{|}},
+     * a {@code %} without two hex digits), in the path and in the query of origin-form and
+     * absolute-form targets, and in the authority of an absolute-form target. SP, HTAB, VT, FF and
+     * CR split the request line and LF ends it: the decoder refuses those (see {@link #refused()}).
+     */
+    static Stream<Arguments> forbiddenTargets() {
+        List<Arguments> cases = new ArrayList<>();
+        List<String> pieces = new ArrayList<>();
+        for (int b = 0; b < 0x20; b++) {
+            if (b != '\t' && b != '\n' && b != 0x0B && b != 0x0C && b != '\r') {
+                pieces.add(String.valueOf((char) b));
+            }
+        }
+        pieces.add("\u007f");
+        for (char c : "\"#<>[\\]^`{|}".toCharArray()) {
+            pieces.add(String.valueOf(c));
+        }
+        pieces.addAll(List.of("%", "%4", "%zz", "%\u00e9\u00e9"));
+        for (String piece : pieces) {
+            String name = piece.length() == 1 && piece.charAt(0) < 0x21 || piece.charAt(0) == 0x7f
+                    ? String.format("0x%02X", (int) piece.charAt(0)) : piece;
+            cases.add(Arguments.of(name + " in the path", "/echo/a" + piece + "-b?x=1"));
+            cases.add(Arguments.of(name + " in the query", "/echo/ab?x=" + piece + "-1"));
+            cases.add(Arguments.of(name + " in an absolute-form path", "http://client.example/echo/a" + piece + "-b"));
+        }
+        cases.add(Arguments.of("NUL in an absolute-form authority", "http://client.exam\u0000ple/echo"));
+        cases.add(Arguments.of("0x01 in an absolute-form authority", "http://client.example\u0001/echo"));
+        cases.add(Arguments.of("DEL in an absolute-form authority", "http://client.example:80\u007f/echo"));
+        return cases.stream();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("forbiddenTargets")
+    void aForbiddenTargetByteIsAnswered400AndNothingGoesUpstream(String what, String target) throws Exception {
+        int before = upstream.pendingReceived();
+        long bytesBefore = upstream.bytesReceived();
+        try (RawConnection c = gateway.connect()) {
+            c.send("GET " + target + " HTTP/1.1\r\nHost: client.example\r\n\r\n");
+            RawConnection.Response r = c.read();
+            assertThat(r.status()).as(what).isEqualTo(400);
+            assertThat(r.bodyText()).contains("invalid request target");
+            assertThat(r.header("Connection")).isEqualToIgnoringCase("close");
+            assertThat(c.closedByPeer()).as("closed after " + what).isTrue();
+        }
+        assertThat(upstream.bytesReceived()).as("bytes the upstream read").isEqualTo(bytesBefore);
+        assertThat(upstream.pendingReceived()).as("nothing reached the upstream").isEqualTo(before);
+        assertFreshConnectionWorks();
+    }
+
+    @Test
+    void aForbiddenTargetPipelinedBeforeAGoodRequestStopsTheConnection() throws Exception {
+        long bytesBefore = upstream.bytesReceived();
+        try (RawConnection c = gateway.connect()) {
+            c.send("GET /echo/a\u0000b HTTP/1.1\r\nHost: client.example\r\n\r\n"
+                    + "GET /echo/next HTTP/1.1\r\nHost: client.example\r\n\r\n");
+            assertThat(c.read().status()).isEqualTo(400);
+            assertThat(c.closedByPeer()).isTrue();
+        }
+        assertThat(upstream.bytesReceived()).as("bytes the upstream read").isEqualTo(bytesBefore);
+        assertFreshConnectionWorks();
+    }
+
+    /**
+     * Bytes 0x80-0xFF and valid escapes (of any byte, %00 included) reach the upstream exactly as
+     * sent, in a short target and in one of 48 characters and more (written another way).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("forwardedTargets")
+    void targetBytesAbove0x7FAndEscapesAreForwardedByteForByte(String what, String target, String forwarded)
+            throws Exception {
+        try (RawConnection c = gateway.connect()) {
+            ByteArrayOutputStream request = new ByteArrayOutputStream();
+            request.writeBytes("GET ".getBytes(StandardCharsets.US_ASCII));
+            request.writeBytes(target.getBytes(StandardCharsets.ISO_8859_1));
+            request.writeBytes(" HTTP/1.1\r\nHost: client.example\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            c.send(request.toByteArray());
+            assertThat(c.read().status()).as(what).isEqualTo(200);
+        }
+        byte[] seen = upstream.takeReceived().uri().getBytes(StandardCharsets.ISO_8859_1);
+        assertThat(seen).as(what).isEqualTo(forwarded.getBytes(StandardCharsets.ISO_8859_1));
+    }
+
+    static Stream<Arguments> forwardedTargets() {
+        StringBuilder high = new StringBuilder("/echo/");
+        for (int b = 0x80; b <= 0xFF; b++) {
+            high.append((char) b);
+        }
+        high.append("?q=");
+        for (int b = 0xFF; b >= 0x80; b--) {
+            high.append((char) b);
+        }
+        return Stream.of(
+                same("UTF-8 bytes, short", "/echo/caf\u00c3\u00a9?n=J\u00c3\u00bcrgen"),
+                same("every byte 0x80-0xFF", high.toString()),
+                same("escapes, short", "/echo/%41%e2%82%AC?q=%00%7f%25%20"),
+                same("escapes and sub-delims, long",
+                        "/echo/a%2Fb;c=d,e?redirect_uri=https%3A%2F%2Fx.example%2Fcb&s=!$&'()*+,;=:@/?~%7E"),
+                Arguments.of("absolute-form with UTF-8", "http://client.example/echo/\u00e2\u0082\u00ac?x=%C3%A9",
+                        "/echo/\u00e2\u0082\u00ac?x=%C3%A9"));
+    }
+
+    private static Arguments same(String what, String target) {
+        return Arguments.of(what, target, target);
     }
 
     @Test

@@ -110,6 +110,7 @@ final class TestUpstream implements AutoCloseable {
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final ChannelGroup channels = new DefaultChannelGroup("test-upstream", GlobalEventExecutor.INSTANCE);
     private final AtomicInteger accepted = new AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicLong bytesReceived = new java.util.concurrent.atomic.AtomicLong();
     private final AtomicInteger requestHeads = new AtomicInteger();
     private final AtomicInteger cutRequests = new AtomicInteger();
     private final AtomicInteger cutResponses = new AtomicInteger();
@@ -133,6 +134,13 @@ final class TestUpstream implements AutoCloseable {
                         if (tls != null) {
                             ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
                         }
+                        ch.pipeline().addLast("count", new ChannelInboundHandlerAdapter() {
+                            @Override
+                            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                                bytesReceived.addAndGet(((ByteBuf) msg).readableBytes());
+                                ctx.fireChannelRead(msg);
+                            }
+                        });
                         ch.pipeline().addLast("codec", new HttpServerCodec(new HttpDecoderConfig()
                                 .setMaxInitialLineLength(16384).setMaxHeaderSize(65536).setMaxChunkSize(65536)));
                         ch.pipeline().addLast("origin", new OriginHandler());
@@ -152,6 +160,14 @@ final class TestUpstream implements AutoCloseable {
 
     int port() {
         return ((InetSocketAddress) server.localAddress()).getPort();
+    }
+
+    /**
+     * Bytes read from all connections so far (after TLS), decodable or not: what the gateway
+     * wrote, including requests the upstream's decoder refused.
+     */
+    long bytesReceived() {
+        return bytesReceived.get();
     }
 
     /** Connections accepted so far. */
