@@ -42,6 +42,7 @@ import dev.scopegate.config.ReloadSignal;
 import dev.scopegate.metrics.LogMetrics;
 import dev.scopegate.metrics.MeteredRegistrationStore;
 import dev.scopegate.metrics.MetadataMetrics;
+import dev.scopegate.metrics.ReadinessMetrics;
 import dev.scopegate.metrics.MetricsRegistry;
 import dev.scopegate.metrics.ReloadMetrics;
 import dev.scopegate.store.redis.RedisRegistrationStore;
@@ -168,6 +169,7 @@ public final class ScopegateMain implements AutoCloseable {
                 MetadataService.issuerPathOf(initial.publicBaseUrl()), initial.metadata().refresh(),
                 scheduler, clock, initial.metadata().augment());
         MetadataMetrics.bind(registry, metadata, clock);
+        ReadinessMetrics.bind(registry, () -> lifecycle.listening() && !lifecycle.draining() && metadata.ready());
         Set<String> origins = new HashSet<>();
         origins.add(Origin.of(upstreamUrl).toString());
         if (initial.publicBaseUrl() != null) {
