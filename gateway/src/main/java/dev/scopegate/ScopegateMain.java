@@ -30,6 +30,7 @@ import dev.scopegate.proxy.route.RouteKind;
 import dev.scopegate.proxy.upstream.OffLoopResolverGroup;
 import dev.scopegate.proxy.upstream.Origin;
 import dev.scopegate.proxy.upstream.UpstreamClient;
+import dev.scopegate.proxy.upstream.UpstreamFailure;
 import dev.scopegate.store.RegistrationRepository;
 import dev.scopegate.store.RegistrationStore;
 import dev.scopegate.store.embedded.SqliteRegistrationStore;
@@ -197,6 +198,7 @@ public final class ScopegateMain implements AutoCloseable {
 
         ProxyMetrics proxyMetrics = new ProxyMetrics(registry,
                 Arrays.stream(RouteKind.values()).map(RouteKind::label).toArray(String[]::new));
+        proxyMetrics.declareUpstreamErrors(Arrays.stream(UpstreamFailure.Kind.values()).map(Enum::name).toList());
         upstream = new UpstreamClient(transport.channelType(), new OffLoopResolverGroup(blocking),
                 new UpstreamClient.Settings(initial.upstream().connectTimeout(), initial.upstream().maxConnections(),
                         transport.threads(), initial.upstream().idleTimeout(), 65536));

@@ -112,12 +112,23 @@ public final class ProxyMetrics {
     /** @param kind the failure kind as the caller names it (any case); the label is lower-case */
     public void upstreamError(String kind) {
         Counter c = upstreamErrors.get(kind);
-        if (c == null) {
-            c = upstreamErrors.computeIfAbsent(kind, k -> Counter.builder(MeterNames.UPSTREAM_ERRORS)
-                    .description("Upstream faults by kind").tag("kind", k.toLowerCase(Locale.ROOT))
-                    .register(registry));
+        (c != null ? c : upstreamError0(kind)).increment();
+    }
+
+    /**
+     * Creates the upstream-error counters of these kinds (named as {@link #upstreamError} will be
+     * called) at zero, so that an alert's {@code rate()} sees the very first fault.
+     */
+    public void declareUpstreamErrors(Iterable<String> kinds) {
+        for (String kind : kinds) {
+            upstreamError0(kind);
         }
-        c.increment();
+    }
+
+    private Counter upstreamError0(String kind) {
+        return upstreamErrors.computeIfAbsent(kind, k -> Counter.builder(MeterNames.UPSTREAM_ERRORS)
+                .description("Upstream faults by kind").tag("kind", k.toLowerCase(Locale.ROOT))
+                .register(registry));
     }
 
     /**

@@ -87,6 +87,9 @@ class MetricsScrapeTest {
         assertThat(after.value("scopegate_metadata_last_success_timestamp_seconds"))
                 .isBetween(startedAt - 1, System.currentTimeMillis() / 1000.0 + 1);
         assertThat(after.value("scopegate_ready")).isEqualTo(1);
+        // Upstream-error counters exist at zero from the start (an alert's rate() sees the first fault).
+        assertThat(after.value("scopegate_upstream_errors_total", "kind", "connect_error")).isZero();
+        assertThat(after.value("scopegate_upstream_errors_total", "kind", "response_timeout")).isZero();
         assertThat(after.sum("scopegate_cache_gets_total", "cache", "registrations"))
                 .isGreaterThan(before.sum("scopegate_cache_gets_total", "cache", "registrations"));
         assertThat(after.names()).contains("scopegate_cache_size", "scopegate_cache_evictions_total",
