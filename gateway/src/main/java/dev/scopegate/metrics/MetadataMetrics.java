@@ -14,7 +14,8 @@ import java.util.Objects;
  * Meters of the IdP metadata cache, read from {@link MetadataService} at scrape time:
  * {@code scopegate_metadata_refreshes_total}, {@code scopegate_metadata_failures_total},
  * {@code scopegate_metadata_age_seconds} and {@code scopegate_metadata_last_success_timestamp_seconds}
- * (both NaN until the first success) and {@code scopegate_metadata_ready}. Nothing is recorded on the request path. Thread-safe.
+ * (both NaN until the first success) and {@code scopegate_metadata_ready}. Nothing is recorded on
+ * the request path. Thread-safe.
  */
 public final class MetadataMetrics {
 

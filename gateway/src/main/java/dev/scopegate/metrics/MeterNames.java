@@ -17,7 +17,10 @@ public final class MeterNames {
      * {@link #REQUESTS}): request sent upstream to first response byte.
      */
     public static final String UPSTREAM_LATENCY = "scopegate.upstream.latency";
-    /** Counter; tag {@code kind} (connect, reset, timeout, garbled …). */
+    /**
+     * Counter; tag {@code kind}: the upstream failure kinds, lower-case (connect_error,
+     * connect_timeout, response_timeout, reset, bad_response, pool_exhausted), each at 0 from the start.
+     */
     public static final String UPSTREAM_ERRORS = "scopegate.upstream.errors";
     /** Counter; tag {@code reason}: requests answered by scopegate itself (400, 413, 431 …). */
     public static final String REFUSALS = "scopegate.refusals";

@@ -34,7 +34,7 @@ public final class ScopeMetrics {
     }
 
     /**
-     * Creates the counters of these families and sources at zero, so that a dashboard's
+     * Creates the rewrite, dry-run and unresolved counters of these families and sources at zero, so that a dashboard's
      * {@code rate()} and an alert's {@code increase()} see their first event. Called at start and
      * after each reload (families are configured); counters of families no longer configured stay.
      */
