@@ -30,6 +30,7 @@ import dev.scopegate.proxy.route.RouteKind;
 import dev.scopegate.proxy.upstream.OffLoopResolverGroup;
 import dev.scopegate.proxy.upstream.Origin;
 import dev.scopegate.proxy.upstream.UpstreamClient;
+import dev.scopegate.proxy.upstream.UpstreamFailure;
 import dev.scopegate.store.RegistrationRepository;
 import dev.scopegate.store.RegistrationStore;
 import dev.scopegate.store.embedded.SqliteRegistrationStore;
@@ -42,6 +43,7 @@ import dev.scopegate.config.ReloadSignal;
 import dev.scopegate.metrics.LogMetrics;
 import dev.scopegate.metrics.MeteredRegistrationStore;
 import dev.scopegate.metrics.MetadataMetrics;
+import dev.scopegate.metrics.ReadinessMetrics;
 import dev.scopegate.metrics.MetricsRegistry;
 import dev.scopegate.metrics.ReloadMetrics;
 import dev.scopegate.store.redis.RedisRegistrationStore;
@@ -168,6 +170,7 @@ public final class ScopegateMain implements AutoCloseable {
                 MetadataService.issuerPathOf(initial.publicBaseUrl()), initial.metadata().refresh(),
                 scheduler, clock, initial.metadata().augment());
         MetadataMetrics.bind(registry, metadata, clock);
+        ReadinessMetrics.bind(registry, () -> lifecycle.listening() && !lifecycle.draining() && metadata.ready());
         Set<String> origins = new HashSet<>();
         origins.add(Origin.of(upstreamUrl).toString());
         if (initial.publicBaseUrl() != null) {
@@ -195,6 +198,7 @@ public final class ScopegateMain implements AutoCloseable {
 
         ProxyMetrics proxyMetrics = new ProxyMetrics(registry,
                 Arrays.stream(RouteKind.values()).map(RouteKind::label).toArray(String[]::new));
+        proxyMetrics.declareUpstreamErrors(Arrays.stream(UpstreamFailure.Kind.values()).map(UpstreamFailure.Kind::label).toList());
         upstream = new UpstreamClient(transport.channelType(), new OffLoopResolverGroup(blocking),
                 new UpstreamClient.Settings(initial.upstream().connectTimeout(), initial.upstream().maxConnections(),
                         transport.threads(), initial.upstream().idleTimeout(), 65536));

@@ -13,8 +13,9 @@ import java.util.Objects;
 /**
  * Meters of the IdP metadata cache, read from {@link MetadataService} at scrape time:
  * {@code scopegate_metadata_refreshes_total}, {@code scopegate_metadata_failures_total},
- * {@code scopegate_metadata_age_seconds} (NaN until the first success) and
- * {@code scopegate_metadata_ready}. Nothing is recorded on the request path. Thread-safe.
+ * {@code scopegate_metadata_age_seconds} and {@code scopegate_metadata_last_success_timestamp_seconds}
+ * (both NaN until the first success) and {@code scopegate_metadata_ready}. Nothing is recorded on
+ * the request path. Thread-safe.
  */
 public final class MetadataMetrics {
 
@@ -33,8 +34,15 @@ public final class MetadataMetrics {
         Gauge.builder(MeterNames.METADATA_AGE, metadata, m -> ageSeconds(m.lastSuccess(), clock))
                 .description("Seconds since IdP metadata was last fetched successfully; NaN before the first success")
                 .baseUnit("seconds").strongReference(true).register(registry);
+        Gauge.builder(MeterNames.METADATA_LAST_SUCCESS, metadata, m -> epochSeconds(m.lastSuccess()))
+                .description("Unix time of the last successful IdP metadata round; NaN before the first success")
+                .baseUnit("seconds").strongReference(true).register(registry);
         Gauge.builder(MeterNames.METADATA_READY, metadata, m -> m.ready() ? 1 : 0)
                 .description("1 once IdP metadata has been fetched, else 0").strongReference(true).register(registry);
+    }
+
+    static double epochSeconds(/* nullable */ Instant lastSuccess) {
+        return lastSuccess == null ? Double.NaN : lastSuccess.toEpochMilli() / 1000.0;
     }
 
     static double ageSeconds(/* nullable */ Instant lastSuccess, Clock clock) {

@@ -12,9 +12,15 @@ public final class MeterNames {
 
     /** Counter; tags {@code route}, {@code method}, {@code status} (1xx … 5xx, aborted). */
     public static final String REQUESTS = "scopegate.requests";
-    /** Timer with buckets from 1 ms to 10 s: request sent upstream to first response byte. */
+    /**
+     * Timer with buckets from 1 ms to 10 s, tag {@code route} (the {@code route} values of
+     * {@link #REQUESTS}): request sent upstream to first response byte.
+     */
     public static final String UPSTREAM_LATENCY = "scopegate.upstream.latency";
-    /** Counter; tag {@code kind} (connect, reset, timeout, garbled …). */
+    /**
+     * Counter; tag {@code kind}: the upstream failure kinds, lower-case (connect_error,
+     * connect_timeout, response_timeout, reset, bad_response, pool_exhausted), each at 0 from the start.
+     */
     public static final String UPSTREAM_ERRORS = "scopegate.upstream.errors";
     /** Counter; tag {@code reason}: requests answered by scopegate itself (400, 413, 431 …). */
     public static final String REFUSALS = "scopegate.refusals";
@@ -25,9 +31,9 @@ public final class MeterNames {
     /** Gauge: exchanges in flight. */
     public static final String EXCHANGES_ACTIVE = "scopegate.exchanges.active";
 
-    /** Counter; tags {@code source}, {@code family}. */
+    /** Counter; tags {@code source}, {@code family}: scopes added (dry-run decisions are not counted here). */
     public static final String REWRITES = "scopegate.rewrites";
-    /** Counter; tag {@code source}: rewrites decided in dry-run, not applied. */
+    /** Counter; tags {@code source}, {@code family}: scopes decided in dry-run and not added. */
     public static final String REWRITES_DRY_RUN = "scopegate.rewrites.dry.run";
     /** Counter; tag {@code reason}. */
     public static final String REWRITE_SKIPS = "scopegate.rewrite.skips";
@@ -51,6 +57,12 @@ public final class MeterNames {
     public static final String METADATA_FAILURES = "scopegate.metadata.failures";
     /** Gauge, seconds since the last successful metadata round; NaN before the first. */
     public static final String METADATA_AGE = "scopegate.metadata.age";
+    /**
+     * Gauge, unix time in seconds of the last successful metadata round; NaN before the first.
+     * Unlike {@link #METADATA_AGE} it does not change between rounds, so {@code time() - x} works
+     * in PromQL and {@code changes(x[1h])} counts successful rounds.
+     */
+    public static final String METADATA_LAST_SUCCESS = "scopegate.metadata.last.success.timestamp";
     /** Gauge, 1 once metadata was fetched, else 0. */
     public static final String METADATA_READY = "scopegate.metadata.ready";
     /**
@@ -58,6 +70,12 @@ public final class MeterNames {
      * the IdP's first metadata because they might address an endpoint not yet known.
      */
     public static final String METADATA_WAITS = "scopegate.metadata.waits";
+
+    /**
+     * Gauge, 1 while the gateway is ready as {@code /readyz} judges it without the store ping:
+     * the proxy listener accepts, no drain has begun, and the IdP's metadata was fetched once.
+     */
+    public static final String READY = "scopegate.ready";
 
     /** Counter: config reloads applied. */
     public static final String CONFIG_RELOADS = "scopegate.config.reloads";

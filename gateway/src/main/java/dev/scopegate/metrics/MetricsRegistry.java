@@ -41,6 +41,8 @@ public final class MetricsRegistry implements AutoCloseable {
                 })
                 .meterFilter(MeterFilter.maximumAllowableTags(MeterNames.REWRITES, "family", MAX_FAMILIES,
                         MeterFilter.deny()))
+                .meterFilter(MeterFilter.maximumAllowableTags(MeterNames.REWRITES_DRY_RUN, "family", MAX_FAMILIES,
+                        MeterFilter.deny()))
                 .meterFilter(MeterFilter.maximumAllowableTags(MeterNames.REWRITE_UNRESOLVED, "family", MAX_FAMILIES,
                         MeterFilter.deny()));
         new ClassLoaderMetrics().bindTo(registry);

@@ -15,7 +15,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 /**
  * Meters of the proxy path. Meters are resolved once (eagerly or on first use, then kept in
  * arrays or maps read without allocating), so recording allocates nothing per request. The
- * upstream-latency histogram has fixed buckets from 1 ms to 10 s, where an IdP's answers fall.
+ * upstream-latency histogram (one per route, created at construction) has fixed buckets from 1 ms
+ * to 10 s, where an IdP's answers fall.
  * Thread-safe.
  */
 public final class ProxyMetrics {
@@ -29,7 +30,8 @@ public final class ProxyMetrics {
     private final MeterRegistry registry;
     private final String[] routes;
     private final AtomicReferenceArray<Counter> requests;
-    private final Timer upstreamLatency;
+    /** One timer per route, indexed like {@link #routes}. */
+    private final Timer[] upstreamLatency;
     private final Counter metadataWaitResumed;
     private final Counter metadataWaitUnavailable;
     private final AtomicInteger openConnections = new AtomicInteger();
@@ -43,12 +45,16 @@ public final class ProxyMetrics {
         this.registry = Objects.requireNonNull(registry, "registry");
         this.routes = routeLabels.clone();
         this.requests = new AtomicReferenceArray<>(routes.length * METHODS.length * STATUS.length);
-        this.upstreamLatency = Timer.builder(MeterNames.UPSTREAM_LATENCY)
-                .description("Time from sending a request upstream to its first response byte")
-                .serviceLevelObjectives(slos())
-                .minimumExpectedValue(Duration.ofMillis(1))
-                .maximumExpectedValue(Duration.ofSeconds(10))
-                .register(registry);
+        this.upstreamLatency = new Timer[routes.length];
+        for (int r = 0; r < routes.length; r++) {
+            upstreamLatency[r] = Timer.builder(MeterNames.UPSTREAM_LATENCY)
+                    .description("Time from sending a request upstream to its first response byte, by route")
+                    .tag("route", routes[r])
+                    .serviceLevelObjectives(slos())
+                    .minimumExpectedValue(Duration.ofMillis(1))
+                    .maximumExpectedValue(Duration.ofSeconds(10))
+                    .register(registry);
+        }
         this.metadataWaitResumed = metadataWaitCounter(registry, "resumed");
         this.metadataWaitUnavailable = metadataWaitCounter(registry, "unavailable");
         registry.gauge(MeterNames.CONNECTIONS_OPEN, openConnections);
@@ -98,19 +104,31 @@ public final class ProxyMetrics {
         c.increment();
     }
 
-    public void upstreamLatency(long nanos) {
-        upstreamLatency.record(nanos, TimeUnit.NANOSECONDS);
+    /** @param route the caller's route ordinal, as in {@link #request} */
+    public void upstreamLatency(int route, long nanos) {
+        upstreamLatency[route].record(nanos, TimeUnit.NANOSECONDS);
     }
 
     /** @param kind the failure kind as the caller names it (any case); the label is lower-case */
     public void upstreamError(String kind) {
         Counter c = upstreamErrors.get(kind);
-        if (c == null) {
-            c = upstreamErrors.computeIfAbsent(kind, k -> Counter.builder(MeterNames.UPSTREAM_ERRORS)
-                    .description("Upstream faults by kind").tag("kind", k.toLowerCase(Locale.ROOT))
-                    .register(registry));
+        (c != null ? c : upstreamError0(kind)).increment();
+    }
+
+    /**
+     * Creates the upstream-error counters of these kinds (named as {@link #upstreamError} will be
+     * called) at zero, so that an alert's {@code rate()} sees the very first fault.
+     */
+    public void declareUpstreamErrors(Iterable<String> kinds) {
+        for (String kind : kinds) {
+            upstreamError0(kind);
         }
-        c.increment();
+    }
+
+    private Counter upstreamError0(String kind) {
+        return upstreamErrors.computeIfAbsent(kind, k -> Counter.builder(MeterNames.UPSTREAM_ERRORS)
+                .description("Upstream faults by kind").tag("kind", k.toLowerCase(Locale.ROOT))
+                .register(registry));
     }
 
     /**

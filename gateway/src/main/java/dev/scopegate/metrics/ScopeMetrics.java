@@ -20,8 +20,8 @@ public final class ScopeMetrics {
 
     private final MeterRegistry registry;
     private final Table rewrites = new Table();
+    private final Table dryRuns = new Table();
     private final Table unresolved = new Table();
-    private final ConcurrentHashMap<String, Counter> dryRuns = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Counter> skips = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Counter> registrations = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Counter> learned = new ConcurrentHashMap<>();
@@ -34,7 +34,7 @@ public final class ScopeMetrics {
     }
 
     /**
-     * Creates the counters of these families and sources at zero, so that a dashboard's
+     * Creates the rewrite, dry-run and unresolved counters of these families and sources at zero, so that a dashboard's
      * {@code rate()} and an alert's {@code increase()} see their first event. Called at start and
      * after each reload (families are configured); counters of families no longer configured stay.
      */
@@ -42,6 +42,7 @@ public final class ScopeMetrics {
         for (String family : families) {
             for (String source : sources) {
                 rewrite0(source, family);
+                dryRun0(source, family);
             }
             for (String action : UNRESOLVED_ACTIONS) {
                 unresolved0(family, action);
@@ -49,17 +50,18 @@ public final class ScopeMetrics {
         }
     }
 
-    /** A scope was added (or would have been, in dry-run). */
+    /**
+     * A scope was added ({@code scopegate_rewrites_total}), or would have been but dry-run
+     * forwarded the request unchanged ({@code scopegate_rewrites_dry_run_total}): each decision is
+     * counted in exactly one of the two, so {@code rewrites_total} counts only requests changed.
+     */
     public void rewrite(String source, String family, boolean dryRun) {
-        Counter c = rewrites.get(source, family);
-        (c != null ? c : rewrite0(source, family)).increment();
         if (dryRun) {
-            Counter d = dryRuns.get(source);
-            if (d == null) {
-                d = dryRuns.computeIfAbsent(source, s -> Counter.builder(MeterNames.REWRITES_DRY_RUN)
-                        .description("Rewrites decided but not applied (dry-run)").tag("source", s).register(registry));
-            }
-            d.increment();
+            Counter d = dryRuns.get(source, family);
+            (d != null ? d : dryRun0(source, family)).increment();
+        } else {
+            Counter c = rewrites.get(source, family);
+            (c != null ? c : rewrite0(source, family)).increment();
         }
     }
 
@@ -95,6 +97,12 @@ public final class ScopeMetrics {
     private Counter rewrite0(String source, String family) {
         return rewrites.create(source, family, () -> Counter.builder(MeterNames.REWRITES)
                 .description("Authorization requests given a scope, by source and client family")
+                .tag("source", source).tag("family", family).register(registry));
+    }
+
+    private Counter dryRun0(String source, String family) {
+        return dryRuns.create(source, family, () -> Counter.builder(MeterNames.REWRITES_DRY_RUN)
+                .description("Scopes decided but not added (scope.dry-run), by source and client family")
                 .tag("source", source).tag("family", family).register(registry));
     }
 

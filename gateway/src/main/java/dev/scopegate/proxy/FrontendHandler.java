@@ -882,7 +882,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         public void onResponseHead(HttpResponse response) {
             cancelTimer();
             upstreamNanos = clock.getAsLong() - (sentNanos != 0 ? sentNanos : startNanos);
-            shared.metrics().upstreamLatency(upstreamNanos);
+            shared.metrics().upstreamLatency(target.extra() ? EXTRA_ROUTE : kind.ordinal(), upstreamNanos);
             // A whole response (head and body from one upstream read) is relayed as one message:
             // onResponseContent follows at once with the same object.
             boolean whole = response instanceof FullHttpResponse;

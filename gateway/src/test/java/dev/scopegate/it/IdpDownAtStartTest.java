@@ -2,6 +2,7 @@ package dev.scopegate.it;
 
 import dev.scopegate.ScopegateMain;
 import dev.scopegate.config.ConfigLoader;
+import dev.scopegate.ops.Scrape;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -16,7 +17,10 @@ import java.time.Duration;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The IdP is down when the gateway starts: start-up succeeds, readiness says no, then yes. */
+/**
+ * The IdP is down when the gateway starts: start-up succeeds, readiness (and {@code scopegate_ready})
+ * says no, then yes.
+ */
 class IdpDownAtStartTest {
 
     @TempDir
@@ -56,6 +60,9 @@ class IdpDownAtStartTest {
 
         assertThat(status(admin + "/readyz")).isEqualTo(503);
         assertThat(status(admin + "/healthz")).isEqualTo(200);
+        Scrape before = scrape(admin);
+        assertThat(before.value("scopegate_ready")).isZero();
+        assertThat(before.value("scopegate_metadata_last_success_timestamp_seconds")).isNaN();
         // answered at once, not hung: without metadata no request to the IdP is classified, and
         // the IdP is unreachable anyway
         assertThat(status(proxy + "/anything")).isEqualTo(503);
@@ -69,5 +76,14 @@ class IdpDownAtStartTest {
         }
         assertThat(status(proxy + "/anything")).isEqualTo(200);
         assertThat(status(proxy + "/.well-known/oauth-authorization-server")).isEqualTo(200);
+        Scrape after = scrape(admin);
+        assertThat(after.value("scopegate_ready")).isEqualTo(1);
+        assertThat(after.value("scopegate_metadata_last_success_timestamp_seconds"))
+                .isBetween(System.currentTimeMillis() / 1000.0 - 20, System.currentTimeMillis() / 1000.0 + 1);
+    }
+
+    Scrape scrape(String admin) throws Exception {
+        return Scrape.parse(http.send(HttpRequest.newBuilder(URI.create(admin + "/metrics")).timeout(Duration.ofSeconds(10))
+                .build(), HttpResponse.BodyHandlers.ofString()).body());
     }
 }

@@ -1,5 +1,6 @@
 package dev.scopegate.it;
 
+import dev.scopegate.ops.Scrape;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -73,10 +74,12 @@ class SigtermDrainTest {
             Thread.sleep(5);
         }
 
+        assertThat(readyGauge(adminPort)).isEqualTo(1);
         gateway.destroy(); // SIGTERM
         HttpResponse<String> ready = awaitNotReady(adminPort);
         assertThat(ready.statusCode()).isEqualTo(503);
         assertThat(ready.body()).contains("\"draining\" : true").contains("\"ready\" : false");
+        assertThat(readyGauge(adminPort)).as("scopegate_ready while draining").isZero();
         assertThat(slow).isNotDone();
 
         // A request that a load balancer still sends during the drain is answered, then closed.
@@ -90,6 +93,11 @@ class SigtermDrainTest {
 
         assertThat(gateway.waitFor(20, TimeUnit.SECONDS)).isTrue();
         assertThatThrownBy(() -> new Socket("127.0.0.1", port).close()).isInstanceOf(ConnectException.class);
+    }
+
+    private double readyGauge(int adminPort) throws Exception {
+        return Scrape.parse(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/metrics"))
+                .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString()).body()).value("scopegate_ready");
     }
 
     private HttpResponse<String> awaitNotReady(int adminPort) throws Exception {

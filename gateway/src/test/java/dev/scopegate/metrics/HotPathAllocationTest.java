@@ -35,8 +35,10 @@ class HotPathAllocationTest {
             Runnable request = () -> {
                 proxy.connectionOpened();
                 proxy.exchangeStarted();
-                proxy.upstreamLatency(1_234_567);
+                proxy.upstreamLatency(0, 1_234_567);
+                proxy.upstreamLatency(1, 2_345_678);
                 scope.rewrite("registered", "chatgpt", false);
+                scope.rewrite("default", "other", true);
                 scope.unresolved("other", "forward");
                 scope.skip("client-id-repeated");
                 scope.registration("captured");

@@ -52,9 +52,11 @@ class MetricsContractTest {
         }
         assertThat(fromDashboard).isGreaterThan(15);
         assertThat(used).contains("scopegate_requests_total", "scopegate_upstream_latency_seconds_bucket",
-                "scopegate_rewrites_total", "scopegate_rewrite_unresolved_total", "scopegate_cache_gets_total",
-                "scopegate_registrations_total", "scopegate_metadata_age_seconds",
-                "scopegate_config_reload_failures_total", "scopegate_store_errors_total");
+                "scopegate_rewrites_total", "scopegate_rewrites_dry_run_total", "scopegate_rewrite_unresolved_total",
+                "scopegate_cache_gets_total", "scopegate_registrations_total", "scopegate_metadata_age_seconds",
+                "scopegate_metadata_last_success_timestamp_seconds", "scopegate_metadata_waits_total",
+                "scopegate_upstream_errors_total", "scopegate_refusals_total", "scopegate_ready",
+                "scopegate_config_reload_failures_total", "scopegate_store_errors_total", "scopegate_log_dropped_total");
 
         h = new Harness(dir);
         h.start(h.yaml("", ""));
@@ -64,10 +66,12 @@ class MetricsContractTest {
         h.authorize("never-seen", "unresolved", null);                 // unresolved
         h.get(h.gw() + "/oauth/authorize?client_id=a&client_id=b");    // skip: client_id repeated
         h.get(h.gw() + "/boom");                                       // 5xx
+        h.get(h.gw() + "/" + "x".repeat(20_000));                      // refusal: uri-too-long
         Harness.waitFor(() -> {
             try {
                 Scrape s = h.scrape();
                 return s.has("scopegate_rewrite_skips_total") && s.has("scopegate_scopes_learned_total")
+                        && s.has("scopegate_refusals_total")
                         && s.sum("scopegate_requests_total", "status", "5xx") == 1;
             } catch (Exception e) {
                 return false;

@@ -29,6 +29,7 @@ class MetricsScrapeTest {
 
     @Test
     void countersAndHistogramMoveByExactlyTheTraffic() throws Exception {
+        double startedAt = System.currentTimeMillis() / 1000.0;
         h = new Harness(dir).start(new Harness(dir).yaml("", ""));
         Scrape before = h.scrape();
 
@@ -60,6 +61,16 @@ class MetricsScrapeTest {
         assertThat(d(before, after, "scopegate_upstream_latency_seconds_bucket", "le", "10.0")).isEqualTo(8);
         assertThat(after.sum("scopegate_upstream_latency_seconds_sum")).isGreaterThan(before.sum("scopegate_upstream_latency_seconds_sum"));
         assertThat(after.has("scopegate_upstream_latency_seconds_bucket", "le", "0.001")).isTrue();
+        // … by route: three authorize, one registration, four pass-through; every route has its histogram.
+        assertThat(d(before, after, "scopegate_upstream_latency_seconds_count", "route", "authorize")).isEqualTo(3);
+        assertThat(d(before, after, "scopegate_upstream_latency_seconds_count", "route", "registration")).isEqualTo(1);
+        assertThat(d(before, after, "scopegate_upstream_latency_seconds_count", "route", "pass-through")).isEqualTo(4);
+        assertThat(d(before, after, "scopegate_upstream_latency_seconds_bucket", "route", "pass-through", "le", "+Inf"))
+                .isEqualTo(4);
+        for (String route : new String[]{"authorize", "par", "registration", "registration-management", "token",
+                "metadata", "pass-through", "extra-route"}) {
+            assertThat(after.has("scopegate_upstream_latency_seconds_count", "route", route)).as(route).isTrue();
+        }
 
         assertThat(d(before, after, "scopegate_rewrites_total")).isEqualTo(1);
         assertThat(d(before, after, "scopegate_rewrites_total", "source", "registered", "family", "chatgpt")).isEqualTo(1);
@@ -73,12 +84,39 @@ class MetricsScrapeTest {
         assertThat(after.value("scopegate_metadata_ready")).isEqualTo(1);
         assertThat(after.value("scopegate_metadata_refreshes_total")).isGreaterThanOrEqualTo(1);
         assertThat(after.value("scopegate_metadata_age_seconds")).isGreaterThanOrEqualTo(0);
+        assertThat(after.value("scopegate_metadata_last_success_timestamp_seconds"))
+                .isBetween(startedAt - 1, System.currentTimeMillis() / 1000.0 + 1);
+        assertThat(after.value("scopegate_ready")).isEqualTo(1);
+        // Upstream-error counters exist at zero from the start (an alert's rate() sees the first fault).
+        assertThat(after.value("scopegate_upstream_errors_total", "kind", "connect_error")).isZero();
+        assertThat(after.value("scopegate_upstream_errors_total", "kind", "response_timeout")).isZero();
         assertThat(after.sum("scopegate_cache_gets_total", "cache", "registrations"))
                 .isGreaterThan(before.sum("scopegate_cache_gets_total", "cache", "registrations"));
         assertThat(after.names()).contains("scopegate_cache_size", "scopegate_cache_evictions_total",
                 "scopegate_connections_open", "scopegate_config_reloads_total",
                 "scopegate_config_reload_failures_total", "jvm_memory_used_bytes", "process_cpu_usage",
                 "process_uptime_seconds");
+    }
+
+    @Test
+    void dryRunDecisionsAreCountedOnlyAsDryRunWithTheirFamily() throws Exception {
+        h = new Harness(dir).start(new Harness(dir).yaml("  dry-run: true", ""));
+        Scrape before = h.scrape();
+        // Declared at zero, like the rewrite counters, for each configured family and source.
+        assertThat(before.has("scopegate_rewrites_dry_run_total", "source", "registered", "family", "chatgpt")).isTrue();
+        assertThat(before.has("scopegate_rewrites_dry_run_total", "source", "default", "family", "other")).isTrue();
+
+        String registered = h.register("worker:read");
+        // Decided (registered scope) but forwarded unchanged: the test IdP refuses it without scope.
+        assertThat(h.authorize(registered, "s1", null).statusCode()).isEqualTo(400);
+        assertThat(h.idp.lastAuthorizeQuery()).doesNotContain("scope=");
+        Harness.waitFor(() -> delta(before, "scopegate_requests_total", "route", "authorize") >= 1);
+        Scrape after = h.scrape();
+
+        assertThat(d(before, after, "scopegate_rewrites_dry_run_total")).isEqualTo(1);
+        assertThat(d(before, after, "scopegate_rewrites_dry_run_total", "source", "registered", "family", "chatgpt"))
+                .isEqualTo(1);
+        assertThat(d(before, after, "scopegate_rewrites_total")).as("no request was changed").isZero();
     }
 
     @Test

@@ -131,14 +131,15 @@ public class DockerFilesTest {
                 assertThat(rule.path("expr").asText()).isNotBlank();
                 assertThat(rule.path("labels").path("severity").asText()).isIn("critical", "warning", "info");
                 assertThat(rule.path("annotations").path("summary").asText()).isNotBlank();
-                if (rule.has("for")) {
-                    assertThat(rule.path("for").asText()).matches("\\d+[smh]");
-                }
+                assertThat(rule.path("annotations").path("runbook_url").asText()).startsWith("README.md#");
+                assertThat(rule.path("for").asText()).as("for: of " + rule.path("alert")).matches("[1-9]\\d*[smh]");
                 alerts.add(rule.path("alert").asText());
             }
         }
-        assertThat(alerts).contains("ScopegateUnresolvedRewrites", "ScopegateMetadataStale",
-                "ScopegateConfigReloadFailed", "ScopegateUpstream5xxRatio", "ScopegateStoreErrors");
+        assertThat(alerts).contains("ScopegateTargetDown", "ScopegateTargetMissing", "ScopegateNotReady",
+                "ScopegateUpstreamErrors", "ScopegateLogLinesDropped", "ScopegateUnresolvedRewrites",
+                "ScopegateMetadataStale", "ScopegateConfigReloadFailed", "ScopegateUpstream5xxRatio",
+                "ScopegateStoreErrors");
     }
 
     @Test
@@ -153,15 +154,63 @@ public class DockerFilesTest {
 
         JsonNode dash = JSON.readTree(docker.resolve("grafana/dashboards/scopegate.json").toFile());
         assertThat(dash.path("uid").asText()).isEqualTo("scopegate");
+        // A datasource variable defaulting to the provisioned datasource, and an instance variable.
+        JsonNode datasource = variable(dash, "datasource");
+        assertThat(datasource.path("type").asText()).isEqualTo("datasource");
+        assertThat(datasource.path("query").asText()).isEqualTo("prometheus");
+        assertThat(datasource.path("current").path("value").asText()).isEqualTo(source.path("uid").asText());
+        JsonNode instance = variable(dash, "instance");
+        assertThat(instance.path("type").asText()).isEqualTo("query");
+        assertThat(instance.path("datasource").path("uid").asText()).isEqualTo("${datasource}");
+        assertThat(instance.path("definition").asText()).matches("label_values\\(scopegate_\\w+, instance\\)");
         List<String> titles = new ArrayList<>();
-        for (JsonNode panel : dash.path("panels")) {
-            titles.add(panel.path("title").asText());
-            assertThat(panel.path("datasource").path("uid").asText()).isEqualTo(source.path("uid").asText());
-            assertThat(panel.path("targets").size()).as(panel.path("title").asText()).isPositive();
+        for (JsonNode panel : panels(dash)) {
+            String title = panel.path("title").asText();
+            titles.add(title);
+            assertThat(panel.path("datasource").path("uid").asText()).as(title).isEqualTo("${datasource}");
+            assertThat(panel.path("targets").size()).as(title).isPositive();
+            for (JsonNode target : panel.path("targets")) {
+                String expr = target.path("expr").asText();
+                assertThat(target.path("datasource").path("uid").asText()).as(title).isEqualTo("${datasource}");
+                // every metric the query reads is filtered by the instance variable
+                assertThat(occurrences(expr, "instance=~\"$instance\"")).as(title + ": " + expr)
+                        .isEqualTo(metricNames(expr).size());
+            }
         }
-        assertThat(titles).contains("Requests by status class", "Upstream latency p50 / p99", "Rewrites by source",
-                "Rewrites by client family", "Unresolved (no source had a scope)", "Registration cache hit ratio",
-                "Registrations", "Metadata age", "Config reloads");
+        assertThat(titles).doesNotHaveDuplicates();
+        assertThat(titles).contains("Requests by status class", "Upstream latency p50 / p99",
+                "Upstream latency p99 by route", "Upstream errors by kind", "Refusals by reason", "Rewrites by source",
+                "Rewrites by client family", "Dry-run decisions (not applied)", "Unresolved (no source had a scope)",
+                "Registration cache hit ratio", "Registrations", "Ready", "Metadata age", "Metadata waits",
+                "Config reloads", "Log lines dropped");
+    }
+
+    /** The dashboard's panels that query something (row headers left out). */
+    public static List<JsonNode> panels(JsonNode dashboard) {
+        List<JsonNode> panels = new ArrayList<>();
+        for (JsonNode panel : dashboard.path("panels")) {
+            if (!panel.path("type").asText().equals("row")) {
+                panels.add(panel);
+            }
+        }
+        return panels;
+    }
+
+    public static JsonNode variable(JsonNode dashboard, String name) {
+        for (JsonNode v : dashboard.path("templating").path("list")) {
+            if (v.path("name").asText().equals(name)) {
+                return v;
+            }
+        }
+        throw new AssertionError("no dashboard variable " + name);
+    }
+
+    static int occurrences(String text, String part) {
+        int n = 0;
+        for (int i = text.indexOf(part); i >= 0; i = text.indexOf(part, i + part.length())) {
+            n++;
+        }
+        return n;
     }
 
     static List<String> fieldNames(JsonNode node) {
