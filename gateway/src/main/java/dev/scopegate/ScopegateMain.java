@@ -151,7 +151,7 @@ public final class ScopegateMain implements AutoCloseable {
         // triggers it: it is short and never blocks, and handing it to a pool cost every ~16th
         // cached read a thread wake-up (futex, context switch) that showed in the authorize profile.
         registrations = new RegistrationRepository(store, initial.cache().registrations().maxSize(),
-                RegistrationRepository.DEFAULT_UNKNOWN_MAX_SIZE, initial.cache().registrations().expireAfterAccess(),
+                initial.cache().unknownClients().maxSize(), initial.cache().registrations().expireAfterAccess(),
                 RegistrationRepository.DEFAULT_NEGATIVE_TTL, shared == null ? null : shared.cacheRefresh(),
                 Ticker.systemTicker(), Runnable::run, clock);
         if (shared != null) {
