@@ -41,6 +41,7 @@ import dev.scopegate.config.ConfigWatcher;
 import dev.scopegate.config.ReloadSignal;
 import dev.scopegate.metrics.LogMetrics;
 import dev.scopegate.metrics.MeteredRegistrationStore;
+import dev.scopegate.metrics.MeterNames;
 import dev.scopegate.metrics.MetadataMetrics;
 import dev.scopegate.metrics.MetricsRegistry;
 import dev.scopegate.metrics.ReloadMetrics;
@@ -159,7 +160,8 @@ public final class ScopegateMain implements AutoCloseable {
             shared.onRemoteChange(registrations::invalidate, registrations::invalidateAll);
             shared.bindTo(registry);
         }
-        CaffeineCacheMetrics.monitor(registry, registrations.cache(), "registrations");
+        CaffeineCacheMetrics.monitor(registry, registrations.cache(), MeterNames.CACHE_REGISTRATIONS);
+        CaffeineCacheMetrics.monitor(registry, registrations.unknownClients(), MeterNames.CACHE_UNKNOWN_CLIENTS);
 
         fetcher = NettyHttpFetcher.builder(transport.workers()).channelType(transport.channelType())
                 .resolverExecutor(blocking).build();
