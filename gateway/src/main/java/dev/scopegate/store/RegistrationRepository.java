@@ -35,11 +35,10 @@ import java.util.function.Supplier;
  * flood of random ids costs that bound in memory and a store read each, and never evicts a
  * registration nor grows the registrations' cache ({@code client_id}s longer than
  * {@link #MAX_UNKNOWN_ID_LENGTH} are not remembered, so the bound holds in bytes too). Negative
- * entries live at most
- * {@code negativeTtl} (default {@link #DEFAULT_NEGATIVE_TTL}) and are not extended by reads,
- * because another writer of the same store (a second replica on Redis, an {@code import} run)
- * may create the client meanwhile; a registration saved through the repository replaces its
- * negative entry at once. Known clients expire {@code expireAfterAccess} after their last read.
+ * entries live at most {@code negativeTtl} (default {@link #DEFAULT_NEGATIVE_TTL}) and are not
+ * extended by reads, because another writer of the same store (a second replica on Redis, an
+ * {@code import} run) may create the client meanwhile; a registration saved through the
+ * repository replaces its negative entry at once. Known clients expire {@code expireAfterAccess} after their last read.
  * Store failures are not cached. A known client's cache hit is one lookup; only a miss there
  * consults the negative cache.
  *
@@ -58,8 +57,8 @@ import java.util.function.Supplier;
  * blocks. Returned futures complete on the store's threads (or at once, on the caller's); callers
  * hop back to their own executor. Cache maintenance runs on the injected executor; expiry reads
  * the injected ticker. Every change of what is cached for one {@code client_id} (a read's answer,
- * a write, an invalidation) happens under that key's entry in the {@code loads} map, so the two
- * caches never disagree about a client for longer than one such step.
+ * a write, an invalidation) happens under that key's entry in the {@code loads} map, so a read's
+ * late answer never undoes a write or an invalidation, and no client is left in both caches.
  */
 public final class RegistrationRepository {
 
