@@ -42,6 +42,7 @@ import dev.scopegate.config.ConfigWatcher;
 import dev.scopegate.config.ReloadSignal;
 import dev.scopegate.metrics.LogMetrics;
 import dev.scopegate.metrics.MeteredRegistrationStore;
+import dev.scopegate.metrics.MeterNames;
 import dev.scopegate.metrics.MetadataMetrics;
 import dev.scopegate.metrics.ReadinessMetrics;
 import dev.scopegate.metrics.MetricsRegistry;
@@ -154,14 +155,16 @@ public final class ScopegateMain implements AutoCloseable {
         // triggers it: it is short and never blocks, and handing it to a pool cost every ~16th
         // cached read a thread wake-up (futex, context switch) that showed in the authorize profile.
         registrations = new RegistrationRepository(store, initial.cache().registrations().maxSize(),
-                initial.cache().registrations().expireAfterAccess(), RegistrationRepository.DEFAULT_NEGATIVE_TTL,
-                shared == null ? null : shared.cacheRefresh(), Ticker.systemTicker(), Runnable::run, clock);
+                initial.cache().unknownClients().maxSize(), initial.cache().registrations().expireAfterAccess(),
+                RegistrationRepository.DEFAULT_NEGATIVE_TTL, shared == null ? null : shared.cacheRefresh(),
+                Ticker.systemTicker(), Runnable::run, clock);
         if (shared != null) {
             // Other replicas write the same Redis: their changes evict ours (cross-replica coherence).
             shared.onRemoteChange(registrations::invalidate, registrations::invalidateAll);
             shared.bindTo(registry);
         }
-        CaffeineCacheMetrics.monitor(registry, registrations.cache(), "registrations");
+        CaffeineCacheMetrics.monitor(registry, registrations.cache(), MeterNames.CACHE_REGISTRATIONS);
+        CaffeineCacheMetrics.monitor(registry, registrations.unknownClients(), MeterNames.CACHE_UNKNOWN_CLIENTS);
 
         fetcher = NettyHttpFetcher.builder(transport.workers()).channelType(transport.channelType())
                 .resolverExecutor(blocking).build();

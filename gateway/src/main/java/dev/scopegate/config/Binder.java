@@ -23,6 +23,7 @@ import dev.scopegate.config.ScopegateConfig.Store;
 import dev.scopegate.config.ScopegateConfig.StoreType;
 import dev.scopegate.config.ScopegateConfig.Tls;
 import dev.scopegate.config.ScopegateConfig.Trigger;
+import dev.scopegate.config.ScopegateConfig.UnknownClients;
 import dev.scopegate.config.ScopegateConfig.Upstream;
 import dev.scopegate.config.YamlNode.Entry;
 import dev.scopegate.config.YamlNode.Kind;
@@ -443,8 +444,11 @@ final class Binder {
                 r.longValue("max-size", 1_000_000L, 1, Long.MAX_VALUE),
                 r.duration("expire-after-access", EXPIRE_AFTER_ACCESS, false));
         r.finish();
+        Section u = s.section("unknown-clients");
+        UnknownClients unknownClients = new UnknownClients(u.longValue("max-size", 10_000L, 0, Long.MAX_VALUE));
+        u.finish();
         s.finish();
-        return new Cache(registrations);
+        return new Cache(registrations, unknownClients);
     }
 
     private Logging logging(Section s) {

@@ -170,10 +170,13 @@ public record ScopegateConfig(
     }
 
     /** {@code cache}. */
-    public record Cache(Registrations registrations) {}
+    public record Cache(Registrations registrations, UnknownClients unknownClients) {}
 
     /** {@code cache.registrations}. */
     public record Registrations(long maxSize, Duration expireAfterAccess) {}
+
+    /** {@code cache.unknown-clients}: client_ids the store does not know, remembered apart so they cannot crowd out registrations. */
+    public record UnknownClients(long maxSize) {}
 
     /** {@code logging}: {@code access: false} switches the access log off; {@code json} picks the JSON layout. */
     public record Logging(boolean access, boolean json) {}

@@ -46,8 +46,15 @@ public final class MeterNames {
     /** Counter; tag {@code from} (authorize, token). */
     public static final String SCOPES_LEARNED = "scopegate.scopes.learned";
 
-    /** Caffeine's {@code cache.*} meters, renamed under our prefix; tag {@code cache}. */
+    /** Caffeine's {@code cache.*} meters, renamed under our prefix; tag {@code cache} (the two values below). */
     public static final String CACHE_PREFIX = "scopegate.cache.";
+    /**
+     * Tag value: registrations. Its gets count every lookup (hit: answered from memory, "unknown"
+     * included; miss: a store read); its size and evictions count known clients only.
+     */
+    public static final String CACHE_REGISTRATIONS = "registrations";
+    /** Tag value: client_ids known to be unknown; its gets count the lookups the registrations could not answer. */
+    public static final String CACHE_UNKNOWN_CLIENTS = "unknown-clients";
     /** Counter; tag {@code op} (get, put, delete, ping, count). */
     public static final String STORE_ERRORS = "scopegate.store.errors";
 

@@ -1,8 +1,8 @@
 package dev.scopegate.store;
 
+import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.CacheLoader;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import com.github.benmanes.caffeine.cache.Expiry;
 import com.github.benmanes.caffeine.cache.LoadingCache;
 import com.github.benmanes.caffeine.cache.Ticker;
 import com.github.benmanes.caffeine.cache.stats.CacheStats;
@@ -20,18 +20,27 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
  * The hot-path front of a {@link RegistrationStore}: a bounded Caffeine cache of
- * {@code client_id → Registration} (or "unknown") that reads through to the store.
+ * {@code client_id → Registration} that reads through to the store, and beside it a much smaller
+ * bounded cache of the {@code client_id}s the store does not know.
  *
- * <p><b>Negative caching.</b> An unknown {@code client_id} is cached as unknown,
- * so a client scopegate never saw costs one store read, not one per request. Negative entries
- * live at most {@code negativeTtl} (default {@link #DEFAULT_NEGATIVE_TTL}) and are not extended
- * by reads, because another writer of the same store (a second replica on Redis, an
- * {@code import} run) may create the client meanwhile. Known clients expire
- * {@code expireAfterAccess} after their last read. Store failures are not cached.
+ * <p><b>Negative caching.</b> An unknown {@code client_id} is remembered as unknown,
+ * so a client scopegate never saw costs one store read, not one per request. Anyone can send
+ * authorization requests with made-up {@code client_id}s, so these entries live in their own
+ * cache of at most {@code unknownMaxSize} entries ({@code cache.unknown-clients.max-size}): a
+ * flood of random ids costs that bound in memory and a store read each, and never evicts a
+ * registration nor grows the registrations' cache ({@code client_id}s longer than
+ * {@link #MAX_UNKNOWN_ID_LENGTH} are not remembered, so the bound holds in bytes too). Negative
+ * entries live at most {@code negativeTtl} (default {@link #DEFAULT_NEGATIVE_TTL}) and are not
+ * extended by reads, because another writer of the same store (a second replica on Redis, an
+ * {@code import} run) may create the client meanwhile; a registration saved through the
+ * repository replaces its negative entry at once. Known clients expire {@code expireAfterAccess} after their last read.
+ * Store failures are not cached. A known client's cache hit is one lookup; only a miss there
+ * consults the negative cache.
  *
  * <p><b>Writes.</b> {@link #save}, {@link #remove} and {@link #learn} write the store first and
  * update the cache only once the store's future has completed, so "in the cache" implies "on
@@ -47,12 +56,26 @@ import java.util.function.Supplier;
  * <p><b>Threading.</b> Every method may be called from any thread, including an event loop: none
  * blocks. Returned futures complete on the store's threads (or at once, on the caller's); callers
  * hop back to their own executor. Cache maintenance runs on the injected executor; expiry reads
- * the injected ticker.
+ * the injected ticker. Every change of what is cached for one {@code client_id} (a read's answer,
+ * a write, an invalidation) happens under that key's entry in the {@code loads} map, so a read's
+ * late answer never undoes a write or an invalidation, and no client is left in both caches.
  */
 public final class RegistrationRepository {
 
     /** How long an unknown {@code client_id} is remembered as unknown, unless given. */
     public static final Duration DEFAULT_NEGATIVE_TTL = Duration.ofMinutes(1);
+
+    /** How many unknown {@code client_id}s are remembered at most, unless given ({@code cache.unknown-clients.max-size}). */
+    public static final long DEFAULT_UNKNOWN_MAX_SIZE = 10_000;
+
+    /**
+     * Longest {@code client_id} remembered as unknown. The bound on unknown clients counts entries,
+     * and a form may carry a {@code client_id} of tens of kilobytes: longer ones are not
+     * remembered (each request for one reads the store), so the cache stays within about
+     * {@code unknownMaxSize} × 0.5 KiB (measured: 200 B per entry for a 36-character id, 415 B
+     * for 256 characters).
+     */
+    static final int MAX_UNKNOWN_ID_LENGTH = 256;
 
     /** Bound on the estimated bytes of the values cached registrations share. */
     static final long INTERNER_BYTES = 4L << 20;
@@ -66,9 +89,16 @@ public final class RegistrationRepository {
     private final Clock clock;
     private final Ticker ticker;
     private final ConcurrentStatsCounter statsCounter = new ConcurrentStatsCounter();
+    private final ConcurrentStatsCounter unknownStats = new ConcurrentStatsCounter();
     private final RegistrationInterner interner;
+    /** Known clients only. */
     private final LoadingCache<String, Registration> cache;
-    /** Store reads in flight, one per client; a write or invalidation removes it so its answer is not cached. */
+    /** Unknown clients: {@code client_id → TRUE}, expiring a fixed time after it was written. */
+    private final Cache<String, Boolean> unknown;
+    /**
+     * Store reads in flight, one per client; a write or invalidation removes it so its answer is
+     * not cached. Its per-key atomic operations also order every cache change for a client.
+     */
     private final ConcurrentMap<String, CompletableFuture<Registration>> loads = new ConcurrentHashMap<>();
     /** Per client: completes when the last write queued for it is done. */
     private final ConcurrentMap<String, CompletableFuture<Void>> writeTails = new ConcurrentHashMap<>();
@@ -79,13 +109,13 @@ public final class RegistrationRepository {
     }
 
     /**
-     * @param maxSize           bound on cached entries, negative ones included ({@code cache.registrations.max-size})
+     * @param maxSize           bound on cached registrations ({@code cache.registrations.max-size})
      * @param expireAfterAccess a known client leaves the cache this long after its last read
      * @param negativeTtl       an unknown client is remembered as unknown this long (capped at {@code expireAfterAccess})
      */
     public RegistrationRepository(RegistrationStore store, long maxSize, Duration expireAfterAccess,
                                   Duration negativeTtl, Ticker ticker, Executor executor, Clock clock) {
-        this(store, maxSize, expireAfterAccess, negativeTtl, null, ticker, executor, clock);
+        this(store, maxSize, DEFAULT_UNKNOWN_MAX_SIZE, expireAfterAccess, negativeTtl, null, ticker, executor, clock);
     }
 
     /**
@@ -94,18 +124,22 @@ public final class RegistrationRepository {
      * The read still gets the cached answer, and a failed reload keeps it, so an unreachable store
      * does not empty the cache. Pair it with {@link #invalidate}/{@link #invalidateAll} driven by
      * the store's change notifications.
+     *
+     * @param unknownMaxSize bound on remembered unknown clients ({@code cache.unknown-clients.max-size});
+     *                       0 remembers none, so every request of an unknown client reads the store
      */
-    public RegistrationRepository(RegistrationStore store, long maxSize, Duration expireAfterAccess,
-                                  Duration negativeTtl, Duration refreshAfterWrite, Ticker ticker, Executor executor,
-                                  Clock clock) {
+    public RegistrationRepository(RegistrationStore store, long maxSize, long unknownMaxSize,
+                                  Duration expireAfterAccess, Duration negativeTtl, Duration refreshAfterWrite,
+                                  Ticker ticker, Executor executor, Clock clock) {
         this.store = Objects.requireNonNull(store, "store");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.ticker = Objects.requireNonNull(ticker, "ticker");
         Objects.requireNonNull(executor, "executor");
         Objects.requireNonNull(expireAfterAccess, "expireAfterAccess");
         Objects.requireNonNull(negativeTtl, "negativeTtl");
-        if (maxSize < 0) {
-            throw new IllegalArgumentException("maxSize must not be negative: " + maxSize);
+        if (maxSize < 0 || unknownMaxSize < 0) {
+            throw new IllegalArgumentException("maxSize and unknownMaxSize must not be negative: " + maxSize + ", "
+                    + unknownMaxSize);
         }
         if (expireAfterAccess.isNegative() || expireAfterAccess.isZero() || negativeTtl.isNegative()) {
             throw new IllegalArgumentException("expireAfterAccess must be positive and negativeTtl not negative");
@@ -113,16 +147,16 @@ public final class RegistrationRepository {
         long positiveNanos = saturatedNanos(expireAfterAccess);
         long negativeNanos = Math.min(saturatedNanos(negativeTtl), positiveNanos);
         this.interner = new RegistrationInterner(INTERNER_BYTES, executor);
-        Caffeine<String, Registration> builder = Caffeine.newBuilder()
+        Caffeine<Object, Object> builder = Caffeine.newBuilder()
                 .maximumSize(maxSize)
-                .expireAfter(new RegistrationExpiry(positiveNanos, negativeNanos))
+                .expireAfterAccess(positiveNanos, TimeUnit.NANOSECONDS)
                 .ticker(ticker)
                 .executor(executor)
                 .recordStats(() -> statsCounter);
         if (refreshAfterWrite != null) {
             builder.refreshAfterWrite(refreshAfterWrite);
         }
-        this.cache = builder.build(new CacheLoader<>() {
+        this.cache = builder.build(new CacheLoader<String, Registration>() {
             @Override
             public Registration load(String clientId) {
                 // Misses go through find(), which reads the store without blocking.
@@ -131,9 +165,17 @@ public final class RegistrationRepository {
 
             @Override
             public CompletableFuture<Registration> asyncReload(String clientId, Registration old, Executor ignored) {
-                return read(clientId).exceptionally(failure -> old);
+                // Gone from the store: null drops the entry; the next read finds the absence.
+                return read(clientId).thenApply(found -> found == UNKNOWN ? null : found).exceptionally(failure -> old);
             }
         });
+        this.unknown = Caffeine.newBuilder()
+                .maximumSize(unknownMaxSize)
+                .expireAfterWrite(negativeNanos, TimeUnit.NANOSECONDS)
+                .ticker(ticker)
+                .executor(executor)
+                .recordStats(() -> unknownStats)
+                .build();
     }
 
     /**
@@ -144,8 +186,12 @@ public final class RegistrationRepository {
         Registration cached = cache.asMap().get(Objects.requireNonNull(clientId, "clientId"));
         if (cached != null) {
             statsCounter.recordHits(1);
-            return CompletableFuture.completedFuture(answer(cached));
+            return CompletableFuture.completedFuture(Optional.of(cached));
         }
+        if (knownToBeUnknown(clientId)) {
+            return CompletableFuture.completedFuture(Optional.empty());
+        }
+        unknownStats.recordMisses(1);
         return load(clientId).thenApply(RegistrationRepository::answer);
     }
 
@@ -159,11 +205,11 @@ public final class RegistrationRepository {
      */
     public Optional<Registration> findIfCached(String clientId) {
         Registration cached = cache.asMap().get(Objects.requireNonNull(clientId, "clientId"));
-        if (cached == null) {
-            return null;
+        if (cached != null) {
+            statsCounter.recordHits(1);
+            return Optional.of(cached);
         }
-        statsCounter.recordHits(1);
-        return answer(cached);
+        return knownToBeUnknown(clientId) ? Optional.empty() : null;
     }
 
     /**
@@ -218,8 +264,11 @@ public final class RegistrationRepository {
     /** Drops the cached entry and forgets a read in flight (admin, or a change made behind the repository's back). */
     public void invalidate(String clientId) {
         Objects.requireNonNull(clientId, "clientId");
-        loads.remove(clientId);
-        cache.invalidate(clientId);
+        loads.compute(clientId, (id, running) -> {
+            cache.invalidate(id);
+            unknown.invalidate(id);
+            return null;
+        });
     }
 
     /**
@@ -229,25 +278,56 @@ public final class RegistrationRepository {
     public void invalidateAll() {
         loads.clear();
         cache.invalidateAll();
+        unknown.invalidateAll();
     }
 
-    /** Hits, misses, loads and evictions since construction. */
+    /**
+     * Since construction: hits (lookups answered from memory, "unknown" included, and lookups that
+     * joined a read in flight), misses (store reads started), loads, and evictions of registrations.
+     */
     public CacheStats stats() {
         return statsCounter.snapshot();
     }
 
-    /** Approximate number of cached entries, negative ones included. */
+    /** Approximate number of cached registrations (unknown clients not included). */
     public long estimatedSize() {
         return cache.estimatedSize();
     }
 
+    /** Approximate number of client_ids remembered as unknown. */
+    public long estimatedUnknownSize() {
+        return unknown.estimatedSize();
+    }
+
     /**
-     * The underlying cache, for metrics binding (Micrometer's {@code CaffeineCacheMetrics.monitor}).
-     * Its values are internal (an unknown client is a placeholder), and writing through it
-     * bypasses the store: read only.
+     * The cache of registrations, for metrics binding (Micrometer's {@code CaffeineCacheMetrics.monitor}):
+     * its gets and loads are {@link #stats()}. Writing through it bypasses the store: read only.
      */
     public LoadingCache<String, ?> cache() {
         return cache;
+    }
+
+    /**
+     * The cache of unknown clients, for metrics binding: its gets are the lookups the registrations
+     * missed (a hit answers "unknown"; a miss goes on to the store, or joins a read of it in flight),
+     * its evictions those its bound forced. Read only.
+     */
+    public Cache<String, ?> unknownClients() {
+        return unknown;
+    }
+
+    /**
+     * Whether {@code clientId} is remembered as unknown; counts a hit if so, nothing otherwise.
+     * Reads through the map view: it counts no statistics but still tells the eviction policy,
+     * so an unknown client asked for again and again outlasts a flood of ids seen once.
+     */
+    private boolean knownToBeUnknown(String clientId) {
+        if (unknown.asMap().get(clientId) == null) {
+            return false;
+        }
+        statsCounter.recordHits(1);
+        unknownStats.recordHits(1);
+        return true;
     }
 
     /** The caller's view of a cached value. */
@@ -286,7 +366,7 @@ public final class RegistrationRepository {
 
     private CompletableFuture<Registration> startLoad(String clientId, CompletableFuture<Registration> mine) {
         // A load that completed between the caller's miss and our entry in `loads` cached its answer.
-        Registration cached = cache.asMap().get(clientId);
+        Registration cached = cachedWithoutStats(clientId);
         if (cached != null) {
             loads.remove(clientId, mine);
             statsCounter.recordHits(1);
@@ -297,25 +377,46 @@ public final class RegistrationRepository {
         long started = ticker.read();
         read(clientId).whenComplete((value, failure) -> {
             long took = ticker.read() - started;
-            boolean stillWanted = loads.remove(clientId, mine);
             if (failure != null) {
+                loads.remove(clientId, mine);
                 statsCounter.recordLoadFailure(took);
                 mine.completeExceptionally(failure instanceof CompletionException && failure.getCause() != null
                         ? failure.getCause() : failure);
                 return;
             }
             statsCounter.recordLoadSuccess(took);
-            if (stillWanted) {
-                cache.asMap().putIfAbsent(keyFor(clientId, value), value);
-            }
+            loads.computeIfPresent(clientId, (id, running) -> {
+                if (running != mine) {
+                    return running; // a write or an invalidation came first: the answer is stale
+                }
+                if (value == UNKNOWN) {
+                    rememberUnknown(id);
+                } else {
+                    cache.asMap().putIfAbsent(keyFor(id, value), value);
+                }
+                return null;
+            });
             mine.complete(value);
         });
         return mine;
     }
 
+    /** Remembers {@code clientId} as unknown, unless it is too long to be worth its memory. */
+    private void rememberUnknown(String clientId) {
+        if (clientId.length() <= MAX_UNKNOWN_ID_LENGTH) {
+            unknown.put(clientId, Boolean.TRUE);
+        }
+    }
+
+    /** The cached answer for {@code clientId} ({@link #UNKNOWN} included) without counting a lookup, else null. */
+    private Registration cachedWithoutStats(String clientId) {
+        Registration cached = cache.asMap().get(clientId);
+        return cached != null || !unknown.asMap().containsKey(clientId) ? cached : UNKNOWN;
+    }
+
     /** The entry a write builds on: cached or loading, without counting a lookup, else loaded. */
     private CompletableFuture<Registration> current(String clientId) {
-        Registration cached = cache.asMap().get(clientId);
+        Registration cached = cachedWithoutStats(clientId);
         if (cached != null) {
             return CompletableFuture.completedFuture(cached);
         }
@@ -340,9 +441,17 @@ public final class RegistrationRepository {
                 throw failure instanceof RuntimeException re ? re : new StoreException("store write failed", failure);
             }
             Registration cached = after == UNKNOWN ? UNKNOWN : interner.intern(after);
-            // A read still in flight saw the store before this write: its answer must not be cached.
-            loads.remove(clientId);
-            cache.put(keyFor(clientId, cached), cached);
+            // A read still in flight saw the store before this write: removing it keeps its answer out.
+            loads.compute(clientId, (id, running) -> {
+                if (cached == UNKNOWN) {
+                    cache.invalidate(id);
+                    rememberUnknown(id);
+                } else {
+                    cache.put(keyFor(id, cached), cached);
+                    unknown.invalidate(id);
+                }
+                return null;
+            });
             return null;
         });
     }
@@ -365,32 +474,6 @@ public final class RegistrationRepository {
             return Math.min(d.toNanos(), Long.MAX_VALUE >> 1);
         } catch (ArithmeticException e) {
             return Long.MAX_VALUE >> 1;
-        }
-    }
-
-    /** Known clients expire after access; unknown ones a fixed time after they were cached. */
-    private static final class RegistrationExpiry implements Expiry<String, Registration> {
-        private final long positiveNanos;
-        private final long negativeNanos;
-
-        RegistrationExpiry(long positiveNanos, long negativeNanos) {
-            this.positiveNanos = positiveNanos;
-            this.negativeNanos = negativeNanos;
-        }
-
-        @Override
-        public long expireAfterCreate(String key, Registration value, long currentTime) {
-            return value != UNKNOWN ? positiveNanos : negativeNanos;
-        }
-
-        @Override
-        public long expireAfterUpdate(String key, Registration value, long currentTime, long currentDuration) {
-            return expireAfterCreate(key, value, currentTime);
-        }
-
-        @Override
-        public long expireAfterRead(String key, Registration value, long currentTime, long currentDuration) {
-            return value != UNKNOWN ? positiveNanos : currentDuration;
         }
     }
 }

@@ -25,6 +25,7 @@ import dev.scopegate.config.ScopegateConfig.Store;
 import dev.scopegate.config.ScopegateConfig.StoreType;
 import dev.scopegate.config.ScopegateConfig.Tls;
 import dev.scopegate.config.ScopegateConfig.Trigger;
+import dev.scopegate.config.ScopegateConfig.UnknownClients;
 import dev.scopegate.config.ScopegateConfig.Upstream;
 import java.io.IOException;
 import java.net.URI;
@@ -94,7 +95,8 @@ class ConfigLoaderTest {
         assertThat(c.resources()).isEmpty();
         assertThat(c.limits()).isEqualTo(new Limits(16384, 8192, 65536, 262144));
         assertThat(c.store()).isEqualTo(new Store(StoreType.EMBEDDED, "data", new Redis("redis://127.0.0.1:6379", "scopegate:")));
-        assertThat(c.cache()).isEqualTo(new Cache(new Registrations(1_000_000L, Duration.ofDays(30))));
+        assertThat(c.cache()).isEqualTo(new Cache(new Registrations(1_000_000L, Duration.ofDays(30)),
+                new UnknownClients(10_000L)));
         assertThat(c.logging()).isEqualTo(new Logging(true, false));
         assertThat(ConfigLoader.defaults()).isEqualTo(c);
     }
@@ -190,6 +192,7 @@ class ConfigLoaderTest {
                   redis: {uri: "rediss://redis:6380", key-prefix: "sg:"}
                 cache:
                   registrations: {max-size: 10, expire-after-access: 2h}
+                  unknown-clients: {max-size: 20}
                 logging: {access: false, json: true}
                 """.formatted(cert, key);
 
@@ -217,7 +220,7 @@ class ConfigLoaderTest {
                         new Resource(URI.create("https://my-domain/other"), List.of())),
                 new Limits(2000, 3000, 4000, 5000),
                 new Store(StoreType.REDIS, "/var/lib/scopegate", new Redis("rediss://redis:6380", "sg:")),
-                new Cache(new Registrations(10, Duration.ofHours(2))),
+                new Cache(new Registrations(10, Duration.ofHours(2)), new UnknownClients(20)),
                 new Logging(false, true));
         assertThat(c).isEqualTo(expected);
         assertThat(c.listen().tls().enabled()).isTrue();
@@ -269,6 +272,23 @@ class ConfigLoaderTest {
 
         assertThat(c.listen().port()).isEqualTo(8081);
         assertThat(c.cache().registrations().maxSize()).isEqualTo(1000);
+    }
+
+    @Test
+    void unknownClientsCacheHasItsOwnBoundNextToRegistrations() throws Exception {
+        assertThat(parse("cache:\n  unknown-clients:\n    max-size: 250_000\n").cache()).isEqualTo(
+                new Cache(new Registrations(1_000_000L, Duration.ofDays(30)), new UnknownClients(250_000L)));
+        assertThat(parse("cache: {registrations: {max-size: 5}}").cache().unknownClients())
+                .isEqualTo(new UnknownClients(10_000L));
+        assertThat(parse("cache: {unknown-clients: {max-size: 0}}").cache().unknownClients().maxSize()).isZero();
+
+        assertThat(errors("cache:\n  unknown-clients:\n    max_size: 5\n")).singleElement().asString()
+                .startsWith("t.yaml:3:5: cache.unknown-clients.max_size: unknown key; did you mean 'max-size'?");
+        assertThat(errors("cache:\n  unknown-clients:\n    max-size: -5\n")).singleElement().asString()
+                .isEqualTo("t.yaml:3:15: cache.unknown-clients.max-size: must be at least 0, got -5");
+        assertThat(errors("cache:\n  unknown_clients: {max-size: 5}\n")).singleElement().asString()
+                .startsWith("t.yaml:2:3: cache.unknown_clients: unknown key; did you mean 'unknown-clients'?");
+        assertThat(ConfigChanges.restartOnly("cache.unknown-clients.max-size")).isTrue();
     }
 
     @Test
@@ -500,6 +520,9 @@ class ConfigLoaderTest {
                 Arguments.of("store: {redis: {uri: \"http://redis:6379\"}}", "store.redis.uri: must start with redis://, rediss:// or redis-sentinel://"),
                 Arguments.of("store: {path: \" \"}", "store.path: must name a directory"),
                 Arguments.of("cache: {registrations: {max-size: 0}}", "cache.registrations.max-size: must be at least 1, got 0"),
+                Arguments.of("cache: {unknown-clients: {max-size: -1}}", "cache.unknown-clients.max-size: must be at least 0, got -1"),
+                Arguments.of("cache: {unknown-clients: {max-size: lots}}", "cache.unknown-clients.max-size: expected a whole number, got 'lots'"),
+                Arguments.of("cache: {unknown-clients: 500}", "cache.unknown-clients: expected a mapping"),
                 // YAML-level
                 Arguments.of("listen: {port: 1}\nlisten: {port: 2}", "listen: duplicate key (first set on line 1)"),
                 Arguments.of("scope: {default: &d openid, deny: [*d]}", "scope.deny[0]: YAML aliases (*d) are not supported"),

@@ -92,6 +92,10 @@ class MetricsScrapeTest {
         assertThat(after.value("scopegate_upstream_errors_total", "kind", "response_timeout")).isZero();
         assertThat(after.sum("scopegate_cache_gets_total", "cache", "registrations"))
                 .isGreaterThan(before.sum("scopegate_cache_gets_total", "cache", "registrations"));
+        // The never-seen client: one lookup the registrations could not answer, now remembered apart.
+        assertThat(d(before, after, "scopegate_cache_gets_total", "cache", "unknown-clients", "result", "miss")).isEqualTo(1);
+        assertThat(after.value("scopegate_cache_size", "cache", "unknown-clients")).isEqualTo(1);
+        assertThat(after.has("scopegate_cache_evictions_total", "cache", "unknown-clients")).isTrue();
         assertThat(after.names()).contains("scopegate_cache_size", "scopegate_cache_evictions_total",
                 "scopegate_connections_open", "scopegate_config_reloads_total",
                 "scopegate_config_reload_failures_total", "jvm_memory_used_bytes", "process_cpu_usage",

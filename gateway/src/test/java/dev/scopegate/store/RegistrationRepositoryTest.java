@@ -288,6 +288,65 @@ class RegistrationRepositoryTest {
     }
 
     @Test
+    void aReadInFlightWhenARemoveLandsNeverBringsTheClientBack() {
+        ManualStore manual = new ManualStore();
+        RegistrationRepository r = new RegistrationRepository(manual, 100, ACCESS, NEGATIVE, ticker, Runnable::run, clock);
+        CompletableFuture<Optional<Registration>> found = r.find("c1");
+        r.remove("c1").join();
+        manual.reads.remove().complete(Optional.of(registered("c1", "old"))); // what the store held before the delete
+
+        assertThat(found.join()).map(Registration::scope).contains("old");
+        assertThat(r.findIfCached("c1")).isEmpty();
+        assertThat(r.estimatedSize()).isZero();
+        assertThat(r.find("c1").join()).isEmpty();
+        assertThat(manual.reads).isEmpty();
+    }
+
+    @Test
+    void unknownClientsHaveTheirOwnBoundAndNeverTakeARegistrationsPlace() {
+        RegistrationRepository r = new RegistrationRepository(store, 2, 3, ACCESS, NEGATIVE, null, ticker,
+                Runnable::run, clock);
+        r.save(registered("a", "s")).join();
+        r.save(registered("b", "s")).join();
+        for (int i = 0; i < 50; i++) {
+            assertThat(r.find("ghost-" + i).join()).isEmpty();
+        }
+        r.cache().cleanUp();
+        r.unknownClients().cleanUp();
+
+        assertThat(r.estimatedUnknownSize()).isLessThanOrEqualTo(3);
+        assertThat(r.unknownClients().stats().evictionCount()).isGreaterThanOrEqualTo(47);
+        assertThat(r.estimatedSize()).isEqualTo(2);
+        assertThat(r.stats().evictionCount()).isZero();
+        int reads = store.reads.get();
+        assertThat(r.findIfCached("a")).isPresent();
+        assertThat(r.findIfCached("b")).isPresent();
+        assertThat(store.reads).hasValue(reads);
+    }
+
+    @Test
+    void overlongClientIdsAreNotRememberedAsUnknown() {
+        String longest = "c".repeat(RegistrationRepository.MAX_UNKNOWN_ID_LENGTH);
+        String tooLong = longest + "c";
+        assertThat(repo.find(longest).join()).isEmpty();
+        assertThat(repo.find(tooLong).join()).isEmpty();
+        assertThat(repo.findIfCached(longest)).isEmpty();
+        assertThat(repo.findIfCached(tooLong)).isNull();
+        assertThat(repo.find(tooLong).join()).isEmpty();
+        assertThat(store.reads).hasValue(3);
+    }
+
+    @Test
+    void zeroUnknownClientsRemembersNone() {
+        RegistrationRepository r = new RegistrationRepository(store, 10, 0, ACCESS, NEGATIVE, null, ticker,
+                Runnable::run, clock);
+        assertThat(r.find("ghost").join()).isEmpty();
+        r.unknownClients().cleanUp();
+        assertThat(r.find("ghost").join()).isEmpty();
+        assertThat(store.reads).hasValue(2);
+    }
+
+    @Test
     void cachedRegistrationsShareWhatTheyHaveInCommon() {
         Registration a = new Registration("c1", new String("a b"), List.of(new String("https://chatgpt.com/cb")),
                 List.of(new String("authorization_code")), new String("ChatGPT"), "https://idp/register/c1", null, T0, T0);

@@ -31,7 +31,8 @@ class RepositoryCoherenceTest {
 
     final AtomicLong nanos = new AtomicLong();
     final MapStore store = new MapStore();
-    final RegistrationRepository repo = new RegistrationRepository(store, 100, Duration.ofDays(30),
+    final RegistrationRepository repo = new RegistrationRepository(store, 100,
+            RegistrationRepository.DEFAULT_UNKNOWN_MAX_SIZE, Duration.ofDays(30),
             RegistrationRepository.DEFAULT_NEGATIVE_TTL, REFRESH, nanos::get, Runnable::run,
             Clock.fixed(T0, ZoneOffset.UTC));
 
