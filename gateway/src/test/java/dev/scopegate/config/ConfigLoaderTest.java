@@ -294,6 +294,41 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theShellFormWithAnEmptyDefaultYieldsEmptyNotADash() throws Exception {
+        // Issue 15: `${SCOPEGATE_ADMIN_TOKEN:-}` (shell and compose syntax) once yielded the token "-".
+        assertThat(parse("admin: {token: \"${SCOPEGATE_ADMIN_TOKEN:-}\"}").admin().token()).isEmpty();
+        assertThat(parse("admin: {token: \"${SCOPEGATE_ADMIN_TOKEN:-}\"}", Map.of("SCOPEGATE_ADMIN_TOKEN", ""))
+                .admin().token()).isEmpty();
+        assertThat(parse("admin: {token: \"${SCOPEGATE_ADMIN_TOKEN:-}\"}", Map.of("SCOPEGATE_ADMIN_TOKEN", "t0k"))
+                .admin().token()).isEqualTo("t0k");
+    }
+
+    /** Each form against an unset, an empty and a set variable, as {@code sh} and Compose read them. */
+    @ParameterizedTest(name = "{0} with V={1} -> {2}")
+    @CsvSource(nullValues = "UNSET", value = {
+        "'${V:-d}', UNSET, d",
+        "'${V:-d}', '', d",
+        "'${V:-d}', x, x",
+        "'${V-d}', UNSET, d",
+        "'${V-d}', '', ''",
+        "'${V-d}', x, x",
+        "'${V:d}', UNSET, d",
+        "'${V:d}', '', ''",
+        "'${V:d}', x, x",
+        "'${V:-}', UNSET, ''",
+        "'${V-}', UNSET, ''",
+        "'${V:}', UNSET, ''",
+        "'${V:--d}', UNSET, -d",
+        "'${V--d}', '', ''",
+        "'${V:-a:b-c d}', '', a:b-c d",
+        "'<${V:-d}|${V-e}>', '', <d|>",
+    })
+    void defaultFormsHaveTheShellMeaning(String written, String value, String expected) throws Exception {
+        Map<String, String> env = value == null ? Map.of() : Map.of("V", value);
+        assertThat(parse("scope: {default: \"" + written + "\"}", env).scope().defaultScope()).isEqualTo(expected);
+    }
+
+    @Test
     void anEnvironmentValueCannotChangeTheYamlStructure() throws Exception {
         String hostile = "x\"\nlisten: {port: 1}\nbogus: [";
         ScopegateConfig c = parse("scope: {default: \"${S}\"}\n", Map.of("S", hostile));
@@ -323,6 +358,8 @@ class ConfigLoaderTest {
                 .contains("scope.default").contains("unclosed");
         assertThat(errors("scope: {default: \"${1X}\"}")).singleElement().asString()
                 .contains("scope.default").contains("not a valid variable reference");
+        assertThat(errors("scope: {default: \"${X?err}\"}")).singleElement().asString()
+                .contains("scope.default").contains("${NAME:-default}");
     }
 
     @Test
