@@ -34,7 +34,7 @@ public final class ConfigChanges {
             "scope.document", "resources", "logging.json");
 
     /** Keys whose value is a secret: their values are never shown, only their names. */
-    private static final List<String> SECRET = List.of("admin.token", "store.redis.uri");
+    private static final List<String> SECRET = List.of("admin.token", "store.redis.uri", "store.redis.password");
 
     private ConfigChanges() {
     }
@@ -72,7 +72,8 @@ public final class ConfigChanges {
         Upstream nu = next.upstream();
         Upstream upstream = new Upstream(ru.url(), ru.connectTimeout(), nu.responseTimeout(), ru.maxConnections(),
                 ru.idleTimeout(), nu.rewriteHost());
-        Admin admin = new Admin(running.admin().host(), running.admin().port(), next.admin().token());
+        Admin admin = new Admin(running.admin().host(), running.admin().port(), next.admin().token(),
+                next.admin().tokenFile());
         Limits rl = running.limits();
         Limits nl = next.limits();
         Limits limits = new Limits(rl.maxHeaderBytes(), rl.maxInitialLineBytes(), nl.maxFormBytes(),

@@ -58,13 +58,15 @@ public record ScopegateConfig(
 
     /**
      * {@code admin}: the admin listener; an empty token means no auth on {@code /admin/*}.
+     * {@code token-file} (nullable) names a file whose trimmed content is the token (a mounted
+     * Kubernetes secret); {@code token} then holds that content, read at each (re)load.
      * {@link #toString()} masks the token so that printing or logging the config never leaks it.
      */
-    public record Admin(String host, int port, String token) {
+    public record Admin(String host, int port, String token, /* nullable */ String tokenFile) {
         @Override
         public String toString() {
             String shown = token == null || token.isEmpty() ? "\"\"" : Secrets.MASK;
-            return "Admin[host=" + host + ", port=" + port + ", token=" + shown + "]";
+            return "Admin[host=" + host + ", port=" + port + ", token=" + shown + ", tokenFile=" + tokenFile + "]";
         }
     }
 
@@ -156,11 +158,17 @@ public record ScopegateConfig(
     /** {@code store}. */
     public record Store(StoreType type, String path, Redis redis) {}
 
-    /** {@code store.redis}. {@link #toString()} masks a password in {@code uri} ({@code redis://:pw@host}). */
-    public record Redis(String uri, String keyPrefix) {
+    /**
+     * {@code store.redis}. {@code password-file} (nullable) names a file whose trimmed content is
+     * the password for a {@code uri} that carries none (a mounted Kubernetes secret);
+     * {@code password} (nullable, not a YAML key) holds that content, read at each (re)load.
+     * {@link #toString()} masks both and a password in {@code uri} ({@code redis://:pw@host}).
+     */
+    public record Redis(String uri, String keyPrefix, /* nullable */ String passwordFile, /* nullable */ String password) {
         @Override
         public String toString() {
-            return "Redis[uri=" + Secrets.maskUserInfo(uri) + ", keyPrefix=" + keyPrefix + "]";
+            return "Redis[uri=" + Secrets.maskUserInfo(uri) + ", keyPrefix=" + keyPrefix + ", passwordFile=" + passwordFile
+                    + ", password=" + (password == null ? "null" : Secrets.MASK) + "]";
         }
     }
 

@@ -79,7 +79,7 @@ class ConfigLoaderTest {
 
         assertThat(c.listen()).isEqualTo(new Listen("0.0.0.0", 8080, new Tls(null, null), Duration.ofSeconds(10)));
         assertThat(c.listen().tls().enabled()).isFalse();
-        assertThat(c.admin()).isEqualTo(new Admin("127.0.0.1", 9090, ""));
+        assertThat(c.admin()).isEqualTo(new Admin("127.0.0.1", 9090, "", null));
         assertThat(c.publicBaseUrl()).isNull();
         assertThat(c.trustedProxies()).isEmpty();
         assertThat(c.upstream()).isEqualTo(new Upstream(URI.create("http://127.0.0.1:8081"), Duration.ofSeconds(2),
@@ -93,7 +93,7 @@ class ConfigLoaderTest {
                 new Learn(true, true), new Document(false, 65536, Duration.ofSeconds(5))));
         assertThat(c.resources()).isEmpty();
         assertThat(c.limits()).isEqualTo(new Limits(16384, 8192, 65536, 262144));
-        assertThat(c.store()).isEqualTo(new Store(StoreType.EMBEDDED, "data", new Redis("redis://127.0.0.1:6379", "scopegate:")));
+        assertThat(c.store()).isEqualTo(new Store(StoreType.EMBEDDED, "data", new Redis("redis://127.0.0.1:6379", "scopegate:", null, null)));
         assertThat(c.cache()).isEqualTo(new Cache(new Registrations(1_000_000L, Duration.ofDays(30))));
         assertThat(c.logging()).isEqualTo(new Logging(true, false));
         assertThat(ConfigLoader.defaults()).isEqualTo(c);
@@ -125,6 +125,7 @@ class ConfigLoaderTest {
     void everyKeyIsParsed() throws Exception {
         Path cert = Files.writeString(dir.resolve("cert.pem"), "cert");
         Path key = Files.writeString(dir.resolve("key.pem"), "key");
+        Path redisPassword = Files.writeString(dir.resolve("redis-password"), "redis-pw\n");
         String yaml = """
                 listen:
                   host: 127.0.0.2
@@ -185,17 +186,17 @@ class ConfigLoaderTest {
                 store:
                   type: redis
                   path: /var/lib/scopegate
-                  redis: {uri: "rediss://redis:6380", key-prefix: "sg:"}
+                  redis: {uri: "rediss://redis:6380", key-prefix: "sg:", password-file: "%s"}
                 cache:
                   registrations: {max-size: 10, expire-after-access: 2h}
                 logging: {access: false, json: true}
-                """.formatted(cert, key);
+                """.formatted(cert, key, redisPassword);
 
         ScopegateConfig c = parse(yaml);
 
         ScopegateConfig expected = new ScopegateConfig(
                 new Listen("127.0.0.2", 8443, new Tls(cert.toString(), key.toString()), Duration.ZERO),
-                new Admin("0.0.0.0", 0, "s3cret"),
+                new Admin("0.0.0.0", 0, "s3cret", null),
                 URI.create("https://my-domain"),
                 List.of(Cidr.parse("10.0.0.0/8"), Cidr.parse("::1")),
                 new Upstream(URI.create("https://idp.internal:9443/base"), Duration.ofMillis(500), Duration.ofHours(1),
@@ -214,7 +215,8 @@ class ConfigLoaderTest {
                 List.of(new Resource(URI.create("https://my-domain/mcp"), List.of("worker:read")),
                         new Resource(URI.create("https://my-domain/other"), List.of())),
                 new Limits(2000, 3000, 4000, 5000),
-                new Store(StoreType.REDIS, "/var/lib/scopegate", new Redis("rediss://redis:6380", "sg:")),
+                new Store(StoreType.REDIS, "/var/lib/scopegate", new Redis("rediss://redis:6380", "sg:", redisPassword.toString(),
+                        "redis-pw")),
                 new Cache(new Registrations(10, Duration.ofHours(2))),
                 new Logging(false, true));
         assertThat(c).isEqualTo(expected);
@@ -599,6 +601,65 @@ class ConfigLoaderTest {
 
         assertThat(c.store().redis().uri()).contains("pa55word");
         assertThat(c.toString()).doesNotContain("pa55word").contains("redis://***@redis:6379/0");
+    }
+
+    @Test
+    void theAdminTokenComesTrimmedFromTokenFile() throws Exception {
+        Path file = Files.writeString(dir.resolve("admin-token"), "  t0ken-from-a-secret \n");
+        ScopegateConfig c = parse("admin: {token: \"${NONE:-}\", token-file: \"" + file + "\"}");
+
+        assertThat(c.admin()).isEqualTo(new Admin("127.0.0.1", 9090, "t0ken-from-a-secret", file.toString()));
+        assertThat(c.toString()).doesNotContain("t0ken-from-a-secret").contains("tokenFile=" + file);
+        // An empty token-file (e.g. "${VAR:-}") means unset: the inline token stays.
+        assertThat(parse("admin: {token: inline, token-file: \"\"}").admin()).isEqualTo(new Admin("127.0.0.1", 9090, "inline", null));
+    }
+
+    @Test
+    void tokenAndTokenFileTogetherAreAnError() throws Exception {
+        Path file = Files.writeString(dir.resolve("admin-token"), "from-file");
+
+        assertThat(errors("admin:\n  token: inline\n  token-file: \"" + file + "\"\n")).containsExactly(
+                "t.yaml:3:15: admin.token-file: set admin.token or admin.token-file, not both (admin.token is not empty)");
+    }
+
+    @Test
+    void anUnusableSecretFileIsAnErrorNamingKeyAndFileButNotTheContent() throws Exception {
+        Path missing = dir.resolve("missing");
+        Path empty = Files.writeString(dir.resolve("empty"), " \n\t");
+        Path binary = Files.write(dir.resolve("binary"), new byte[] {(byte) 0xff, (byte) 0xfe, 0x41});
+
+        assertThat(errors("admin: {token-file: \"" + missing + "\"}")).singleElement().asString()
+                .startsWith("t.yaml:1:21: admin.token-file: '" + missing + "' does not exist");
+        assertThat(errors("admin: {token-file: \"" + empty + "\"}")).singleElement().asString()
+                .contains("admin.token-file: '" + empty + "' is empty");
+        assertThat(errors("admin: {token-file: \"" + dir + "\"}")).singleElement().asString()
+                .contains("admin.token-file: '" + dir + "' is a directory");
+        assertThat(errors("admin: {token-file: \"" + binary + "\"}")).singleElement().asString()
+                .contains("admin.token-file: '" + binary + "' is not UTF-8 text");
+        assertThat(errors("store: {redis: {password-file: \"" + missing + "\"}}")).singleElement().asString()
+                .startsWith("t.yaml:1:32: store.redis.password-file: '" + missing + "' does not exist");
+    }
+
+    @Test
+    void theRedisPasswordComesTrimmedFromPasswordFileAndNeverShows() throws Exception {
+        Path file = Files.writeString(dir.resolve("redis-password"), "pa55word-from-a-secret\n");
+        ScopegateConfig c = parse("store: {type: redis, redis: {uri: \"redis://default:@redis:6379\", password-file: \""
+                + file + "\"}}");
+
+        assertThat(c.store().redis()).isEqualTo(new Redis("redis://default:@redis:6379", "scopegate:", file.toString(),
+                "pa55word-from-a-secret"));
+        assertThat(c.toString()).doesNotContain("pa55word").contains("passwordFile=" + file).contains("password=***");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"redis://:pw@redis", "redis://user:pw@redis:6379/0", "redis://pw@redis", "rediss://a:b@h1,h2",
+        "redis-sentinel://pw@s1:26379,s2:26379#m"})
+    void aPasswordFileForAUriWithAPasswordIsAnError(String uri) throws Exception {
+        Path file = Files.writeString(dir.resolve("redis-password"), "other");
+
+        assertThat(errors("store: {redis: {uri: \"" + uri + "\", password-file: \"" + file + "\"}}")).singleElement()
+                .asString().contains("store.redis.password-file: store.redis.uri already carries a password")
+                .doesNotContain(":pw@").doesNotContain("a:b@");
     }
 
     @Test
