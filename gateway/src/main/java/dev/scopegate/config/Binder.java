@@ -7,6 +7,7 @@ import dev.scopegate.config.ScopegateConfig.Cache;
 import dev.scopegate.config.ScopegateConfig.Document;
 import dev.scopegate.config.ScopegateConfig.Endpoints;
 import dev.scopegate.config.ScopegateConfig.Family;
+import dev.scopegate.config.ScopegateConfig.Health;
 import dev.scopegate.config.ScopegateConfig.Learn;
 import dev.scopegate.config.ScopegateConfig.Limits;
 import dev.scopegate.config.ScopegateConfig.Listen;
@@ -119,9 +120,10 @@ final class Binder {
         Store store = store(top.section("store"));
         Cache cache = cache(top.section("cache"));
         Logging logging = logging(top.section("logging"));
+        Health health = health(top.section("health"), listen, admin);
         top.finish();
         return new ScopegateConfig(listen, admin, publicBaseUrl, trustedProxies, upstream, routes, metadata,
-                endpoints, scope, resources, limits, store, cache, logging);
+                endpoints, scope, resources, limits, store, cache, logging, health);
     }
 
     // ---- sections ----------------------------------------------------------------------------
@@ -225,6 +227,25 @@ final class Binder {
             problems.add(listenSection.markOf("port"), listenSection.path("port"),
                     "the proxy listener cannot share port " + listen.port() + " with the admin listener (admin.port)");
         }
+    }
+
+    private Health health(Section s, Listen listen, Admin admin) {
+        String host = s.host("host", "0.0.0.0");
+        int port = s.port("port", 0);
+        boolean storeRequired = s.bool("store-required", false);
+        s.finish();
+        if (port != 0 && port == listen.port() && overlap(host, listen.host())) {
+            problems.add(s.markOf("port"), s.path("port"),
+                    "the health listener cannot share port " + port + " with the proxy listener (listen.port)");
+        } else if (port != 0 && port == admin.port() && overlap(host, admin.host())) {
+            problems.add(s.markOf("port"), s.path("port"),
+                    "the health listener cannot share port " + port + " with the admin listener (admin.port)");
+        }
+        return new Health(host, port, storeRequired);
+    }
+
+    private static boolean overlap(String a, String b) {
+        return a.equals(b) || isWildcard(a) || isWildcard(b);
     }
 
     private static boolean isWildcard(String host) {

@@ -28,7 +28,8 @@ public record ScopegateConfig(
         Limits limits,
         Store store,
         Cache cache,
-        Logging logging) {
+        Logging logging,
+        Health health) {
 
     public ScopegateConfig {
         Objects.requireNonNull(listen, "listen");
@@ -44,6 +45,7 @@ public record ScopegateConfig(
         Objects.requireNonNull(store, "store");
         Objects.requireNonNull(cache, "cache");
         Objects.requireNonNull(logging, "logging");
+        Objects.requireNonNull(health, "health");
     }
 
     /** {@code listen}: the proxy listener. {@code drain-timeout} bounds graceful shutdown. */
@@ -180,4 +182,16 @@ public record ScopegateConfig(
 
     /** {@code logging}: {@code access: false} switches the access log off; {@code json} picks the JSON layout. */
     public record Logging(boolean access, boolean json) {}
+
+    /**
+     * {@code health}: {@code port} 0 means no listener of its own (the probes stay on the admin
+     * listener); otherwise a listener on {@code host:port} serving only {@code GET /healthz},
+     * {@code /readyz} and {@code /metrics}. {@code store-required: false} keeps {@code /readyz}
+     * at 200 while the store is unreachable (its JSON still says {@code "store": false}).
+     */
+    public record Health(String host, int port, boolean storeRequired) {
+        public boolean listenerEnabled() {
+            return port != 0;
+        }
+    }
 }

@@ -9,6 +9,7 @@ import dev.scopegate.config.ScopegateConfig.Cache;
 import dev.scopegate.config.ScopegateConfig.Document;
 import dev.scopegate.config.ScopegateConfig.Endpoints;
 import dev.scopegate.config.ScopegateConfig.Family;
+import dev.scopegate.config.ScopegateConfig.Health;
 import dev.scopegate.config.ScopegateConfig.Learn;
 import dev.scopegate.config.ScopegateConfig.Limits;
 import dev.scopegate.config.ScopegateConfig.Listen;
@@ -96,6 +97,8 @@ class ConfigLoaderTest {
         assertThat(c.store()).isEqualTo(new Store(StoreType.EMBEDDED, "data", new Redis("redis://127.0.0.1:6379", "scopegate:", null, null)));
         assertThat(c.cache()).isEqualTo(new Cache(new Registrations(1_000_000L, Duration.ofDays(30))));
         assertThat(c.logging()).isEqualTo(new Logging(true, false));
+        assertThat(c.health()).isEqualTo(new Health("0.0.0.0", 0, false));
+        assertThat(c.health().listenerEnabled()).isFalse();
         assertThat(ConfigLoader.defaults()).isEqualTo(c);
     }
 
@@ -190,6 +193,7 @@ class ConfigLoaderTest {
                 cache:
                   registrations: {max-size: 10, expire-after-access: 2h}
                 logging: {access: false, json: true}
+                health: {host: 127.0.0.3, port: 8081, store-required: true}
                 """.formatted(cert, key, redisPassword);
 
         ScopegateConfig c = parse(yaml);
@@ -218,7 +222,8 @@ class ConfigLoaderTest {
                 new Store(StoreType.REDIS, "/var/lib/scopegate", new Redis("rediss://redis:6380", "sg:", redisPassword.toString(),
                         "redis-pw")),
                 new Cache(new Registrations(10, Duration.ofHours(2))),
-                new Logging(false, true));
+                new Logging(false, true),
+                new Health("127.0.0.3", 8081, true));
         assertThat(c).isEqualTo(expected);
         assertThat(c.listen().tls().enabled()).isTrue();
     }
@@ -250,6 +255,23 @@ class ConfigLoaderTest {
     void portsMayRepeatWhereTheyCannotClash() throws Exception {
         assertThat(parse("listen: {port: 0}\nadmin: {port: 0}").admin().port()).isZero();
         assertThat(parse("listen: {host: 10.0.0.1, port: 9000}\nadmin: {port: 9000}").admin().port()).isEqualTo(9000);
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "listen: {port: 8000}\\nhealth: {port: 8000}                              | 2:16: health.port: the health listener cannot share port 8000 with the proxy listener (listen.port)",
+        "admin: {port: 9000}\\nhealth: {port: 9000}                               | 2:16: health.port: the health listener cannot share port 9000 with the admin listener (admin.port)",
+        "health: {host: 127.0.0.1, port: 9090}                                    | 1:33: health.port: the health listener cannot share port 9090 with the admin listener (admin.port)",
+        "listen: {host: 10.0.0.1, port: 8000}\\nhealth: {host: 10.0.0.1, port: 8000} | 2:32: health.port: the health listener cannot share port 8000 with the proxy listener (listen.port)",
+    })
+    void theHealthListenerCannotShareAPort(String yaml, String expected) {
+        assertThat(errors(yaml.replace("\\n", "\n"))).containsExactly("t.yaml:" + expected);
+    }
+
+    @Test
+    void theHealthListenerMayUseAPortWhereItCannotClash() throws Exception {
+        assertThat(parse("health: {host: 10.0.0.2, port: 9090}\nadmin: {host: 10.0.0.1}").health().port()).isEqualTo(9090);
+        assertThat(parse("health: {port: 8081}").health()).isEqualTo(new Health("0.0.0.0", 8081, false));
     }
 
     @Test
@@ -376,7 +398,7 @@ class ConfigLoaderTest {
         assertThat(errors("listen: {}\nlistne: {}\n")).containsExactly(
                 "t.yaml:2:1: listne: unknown key; did you mean 'listen'? (expected one of: listen, admin,"
                         + " public-base-url, trusted-proxies, upstream, routes, metadata, endpoints, scope, resources,"
-                        + " limits, store, cache, logging)");
+                        + " limits, store, cache, logging, health)");
     }
 
     @Test
