@@ -2,6 +2,7 @@ package dev.scopegate.admin;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.scopegate.config.ConfigView;
 import dev.scopegate.config.ScopegateConfig;
 import dev.scopegate.oauth.OAuthParams;
 import dev.scopegate.oauth.ParamCodec;
@@ -47,8 +48,9 @@ import java.util.function.Supplier;
 
 /**
  * The admin listener. {@code /metrics}, {@code /healthz} and {@code /readyz} are always open (for
- * Prometheus and orchestrators); {@code /admin/*} needs {@code Authorization: Bearer <admin.token>}
- * when a token is configured. {@link #probesOnly} makes the health listener ({@code health.port})
+ * Prometheus and orchestrators); {@code /admin/*} ({@code clients/{id}}, {@code explain},
+ * {@code config}: the effective config as JSON, secrets redacted by {@link ConfigView}) needs
+ * {@code Authorization: Bearer <admin.token>} when a token is configured. {@link #probesOnly} makes the health listener ({@code health.port})
  * from the same parts: only {@code GET /healthz}, {@code /readyz} and {@code /metrics}, no
  * {@code /admin/*}. Handlers never block: store lookups complete on their threads and the answer
  * hops back to the channel.
@@ -226,6 +228,11 @@ public final class AdminServer implements AutoCloseable {
                         params.first(OAuthParams.REDIRECT_URI), params.first(OAuthParams.RESOURCE),
                         false, false, true, false, null);
                 answer = normalizer.explain(ar).thenApply(e -> json(HttpResponseStatus.OK, e));
+            } else if (path.equals("/admin/config")) {
+                // The snapshot this request reads: a reload in between shows on the next call.
+                answer = CompletableFuture.completedFuture(m.equals(HttpMethod.GET)
+                        ? json(HttpResponseStatus.OK, ConfigView.of(config.get()))
+                        : ErrorResponder.response(HttpResponseStatus.METHOD_NOT_ALLOWED, "Method Not Allowed"));
             } else if (path.startsWith("/admin/clients/") && path.length() > "/admin/clients/".length()) {
                 String id = URLDecoder.decode(path.substring("/admin/clients/".length()), StandardCharsets.UTF_8);
                 if (m.equals(HttpMethod.GET)) {

@@ -113,8 +113,12 @@ public final class ConfigChanges {
     }
 
     /** The YAML key of a record component: kebab-case, {@code defaultScope} written {@code default}. */
+    static String key(String component) {
+        return component.equals("defaultScope") ? "default" : kebab(component);
+    }
+
     private static String child(String parent, String component) {
-        String key = component.equals("defaultScope") ? "default" : kebab(component);
+        String key = key(component);
         return parent.isEmpty() ? key : parent + "." + key;
     }
 
