@@ -50,10 +50,10 @@ import java.util.function.Supplier;
  * The admin listener. {@code /metrics}, {@code /healthz} and {@code /readyz} are always open (for
  * Prometheus and orchestrators); {@code /admin/*} ({@code clients/{id}}, {@code explain},
  * {@code config}: the effective config as JSON, secrets redacted by {@link ConfigView}) needs
- * {@code Authorization: Bearer <admin.token>} when a token is configured. {@link #probesOnly} makes the health listener ({@code health.port})
- * from the same parts: only {@code GET /healthz}, {@code /readyz} and {@code /metrics}, no
- * {@code /admin/*}. Handlers never block: store lookups complete on their threads and the answer
- * hops back to the channel.
+ * {@code Authorization: Bearer <admin.token>} when a token is configured. {@link #probesOnly}
+ * makes the health listener ({@code health.port}) from the same parts: only {@code GET /healthz},
+ * {@code /readyz} and {@code /metrics}, no {@code /admin/*}. Handlers never block: store lookups
+ * complete on their threads and the answer hops back to the channel.
  */
 public final class AdminServer implements AutoCloseable {
 
