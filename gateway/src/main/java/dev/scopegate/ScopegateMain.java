@@ -94,6 +94,8 @@ public final class ScopegateMain implements AutoCloseable {
     private static final Duration CLIENT_IDLE_TIMEOUT = Duration.ofSeconds(75);
     /** How often the number of stored registrations is re-counted for its gauge. */
     private static final Duration STORE_COUNT_INTERVAL = Duration.ofSeconds(30);
+    /** How often the store is pinged for {@code scopegate_store_up} (each {@code /readyz} pings too). */
+    private static final Duration STORE_PING_INTERVAL = Duration.ofSeconds(5);
 
     private final ConfigHolder config;
     private final MetricsRegistry metrics;
@@ -110,6 +112,8 @@ public final class ScopegateMain implements AutoCloseable {
     private final UpstreamClient upstream;
     private final ProxyServer proxy;
     private final AdminServer admin;
+    /** The probes-only listener of {@code health.port}; null when that is 0. */
+    private final AdminServer health;
     private final Duration drainTimeout;
     private final Lifecycle lifecycle = new Lifecycle();
     private volatile ConfigReloader reloader;
@@ -151,6 +155,8 @@ public final class ScopegateMain implements AutoCloseable {
         store = meteredStore;
         scheduler.scheduleWithFixedDelay(meteredStore::refreshCount, 0, STORE_COUNT_INTERVAL.toMillis(),
                 TimeUnit.MILLISECONDS);
+        // Asynchronous: the scheduler thread only sends the ping; the answer sets scopegate_store_up.
+        scheduler.scheduleWithFixedDelay(meteredStore::ping, 0, STORE_PING_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
         // Cache maintenance (draining the read buffers every few reads) runs on the thread that
         // triggers it: it is short and never blocks, and handing it to a pool cost every ~16th
         // cached read a thread wake-up (futex, context switch) that showed in the authorize profile.
@@ -210,10 +216,11 @@ public final class ScopegateMain implements AutoCloseable {
         proxy = new ProxyServer(transport, new ProxyServer.Listener(listen.host(), listen.port(), serverTls(listen.tls()),
                 initial.limits().maxInitialLineBytes(), initial.limits().maxHeaderBytes(), CLIENT_IDLE_TIMEOUT),
                 settings, upstream, router, proxyMetrics, new AccessLog(initial.logging().json()), lifecycle);
-        admin = new AdminServer(transport, initial.admin().host(), initial.admin().port(),
-                () -> config.current().admin().token(), registry,
+        admin = new AdminServer(transport, initial.admin().host(), initial.admin().port(), config::current, registry,
                 new AdminServer.Readiness(lifecycle::listening, lifecycle::draining, metadata::ready, store::ping),
                 registrations, normalizer);
+        ScopegateConfig.Health h = initial.health();
+        health = h.listenerEnabled() ? admin.probesOnly(h.host(), h.port()) : null;
 
         // What a reload changes beyond the per-request snapshot reads (derived suppliers above).
         config.addListener(c -> metadata.reconfigure(c.metadata().refresh(), c.metadata().augment()));
@@ -222,6 +229,9 @@ public final class ScopegateMain implements AutoCloseable {
         metadata.start();
         proxy.start();
         admin.start();
+        if (health != null) {
+            health.start();
+        }
         log.info("scopegate started: upstream {}, store {} at {}", upstreamUrl, initial.store().type(),
                 initial.store().path());
     }
@@ -345,6 +355,11 @@ public final class ScopegateMain implements AutoCloseable {
         return admin.port();
     }
 
+    /** The health listener's port ({@code health.port}); 0 when it is off. */
+    public int healthPort() {
+        return health == null ? 0 : health.port();
+    }
+
     @Override
     public void close() {
         lifecycle.startDraining(); // readiness says 503 from the first moment of shutdown
@@ -357,6 +372,9 @@ public final class ScopegateMain implements AutoCloseable {
             h.close();
         }
         proxy.shutdown(drainTimeout);
+        if (health != null) {
+            health.close();
+        }
         admin.close();
         metadata.close();
         upstream.close();

@@ -2,6 +2,8 @@ package dev.scopegate.admin;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.scopegate.config.ConfigView;
+import dev.scopegate.config.ScopegateConfig;
 import dev.scopegate.oauth.OAuthParams;
 import dev.scopegate.oauth.ParamCodec;
 import dev.scopegate.oauth.Params;
@@ -39,24 +41,30 @@ import java.security.MessageDigest;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
  * The admin listener. {@code /metrics}, {@code /healthz} and {@code /readyz} are always open (for
- * Prometheus and orchestrators); {@code /admin/*} needs {@code Authorization: Bearer <admin.token>}
- * when a token is configured. Handlers never block: store lookups complete on their threads
- * and the answer hops back to the channel.
+ * Prometheus and orchestrators); {@code /admin/*} ({@code clients/{id}}, {@code explain},
+ * {@code config}: the effective config as JSON, secrets redacted by {@link ConfigView}) needs
+ * {@code Authorization: Bearer <admin.token>} when a token is configured. {@link #probesOnly}
+ * makes the health listener ({@code health.port}) from the same parts: only {@code GET /healthz},
+ * {@code /readyz} and {@code /metrics}, no {@code /admin/*}. Handlers never block: store lookups
+ * complete on their threads and the answer hops back to the channel.
  */
 public final class AdminServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final Set<String> PROBES = Set.of("/healthz", "/readyz", "/metrics");
 
     /**
      * What readiness means: the proxy listener accepts and is not draining (from SIGTERM on it
-     * is), the IdP's metadata was fetched at least once, and the store answers.
+     * is), the IdP's metadata was fetched at least once, and — with {@code health.store-required:
+     * true} — the store answers. {@code /readyz}'s JSON reports the store either way.
      */
     public record Readiness(BooleanSupplier listening, BooleanSupplier draining, BooleanSupplier metadataReady,
                             Supplier<CompletableFuture<Void>> storePing) {
@@ -76,24 +84,45 @@ public final class AdminServer implements AutoCloseable {
     private final Transport transport;
     private final String host;
     private final int port;
-    private final Supplier<String> token;
+    private final Supplier<ScopegateConfig> config;
     private final PrometheusMeterRegistry registry;
     private final Readiness readiness;
     private final RegistrationRepository registrations;
     private final ScopeNormalizer normalizer;
+    private final boolean probesOnly;
     private Channel channel;
 
-    public AdminServer(Transport transport, String host, int port, Supplier<String> token,
+    /**
+     * @param config the current config snapshot, read per request ({@code admin.token},
+     *               {@code health.store-required})
+     */
+    public AdminServer(Transport transport, String host, int port, Supplier<ScopegateConfig> config,
                        PrometheusMeterRegistry registry, Readiness readiness,
                        RegistrationRepository registrations, ScopeNormalizer normalizer) {
+        this(transport, host, port, config, registry, readiness, registrations, normalizer, false);
+    }
+
+    private AdminServer(Transport transport, String host, int port, Supplier<ScopegateConfig> config,
+                        PrometheusMeterRegistry registry, Readiness readiness,
+                        RegistrationRepository registrations, ScopeNormalizer normalizer, boolean probesOnly) {
         this.transport = Objects.requireNonNull(transport, "transport");
         this.host = Objects.requireNonNull(host, "host");
         this.port = port;
-        this.token = Objects.requireNonNull(token, "token");
+        this.config = Objects.requireNonNull(config, "config");
         this.registry = Objects.requireNonNull(registry, "registry");
         this.readiness = Objects.requireNonNull(readiness, "readiness");
         this.registrations = Objects.requireNonNull(registrations, "registrations");
         this.normalizer = Objects.requireNonNull(normalizer, "normalizer");
+        this.probesOnly = probesOnly;
+    }
+
+    /**
+     * A second listener on {@code host:port} ({@code health.host}, {@code health.port}) with this
+     * one's probes and metrics and nothing else: {@code GET /healthz}, {@code /readyz} and
+     * {@code /metrics}; every other path, {@code /admin/*} included, is 404. Not started.
+     */
+    public AdminServer probesOnly(String host, int port) {
+        return new AdminServer(transport, host, port, config, registry, readiness, registrations, normalizer, true);
     }
 
     public AdminServer start() throws InterruptedException {
@@ -110,7 +139,11 @@ public final class AdminServer implements AutoCloseable {
                     }
                 })
                 .bind(new InetSocketAddress(host, port)).sync().channel();
-        log.info("admin listening on {}", channel.localAddress());
+        if (probesOnly) {
+            log.info("health listening on {} (/healthz, /readyz, /metrics only)", channel.localAddress());
+        } else {
+            log.info("admin listening on {}", channel.localAddress());
+        }
         return this;
     }
 
@@ -137,6 +170,16 @@ public final class AdminServer implements AutoCloseable {
             String path = q < 0 ? uri : uri.substring(0, q);
             Params params = ParamCodec.parse(q < 0 ? "" : uri.substring(q + 1));
             HttpMethod m = req.method();
+            if (probesOnly && !PROBES.contains(path)) {
+                send(ctx, req, ErrorResponder.response(HttpResponseStatus.NOT_FOUND, "Not Found"));
+                return;
+            }
+            if (probesOnly && !m.equals(HttpMethod.GET)) {
+                FullHttpResponse r = ErrorResponder.response(HttpResponseStatus.METHOD_NOT_ALLOWED, "Method Not Allowed");
+                r.headers().set(HttpHeaderNames.ALLOW, "GET");
+                send(ctx, req, r);
+                return;
+            }
             if (path.equals("/metrics") && m.equals(HttpMethod.GET)) {
                 send(ctx, req, text(HttpResponseStatus.OK, registry.scrape(), "text/plain; version=0.0.4; charset=utf-8"));
             } else if (path.equals("/healthz")) {
@@ -146,8 +189,9 @@ public final class AdminServer implements AutoCloseable {
                 boolean draining = readiness.draining().getAsBoolean();
                 boolean listening = readiness.listening().getAsBoolean();
                 boolean meta = readiness.metadataReady().getAsBoolean();
+                boolean storeRequired = config.get().health().storeRequired();
                 readiness.storePing().get().handle((v, e) -> e == null).thenAccept(store -> ctx.executor().execute(() -> {
-                    boolean ready = !draining && listening && meta && store;
+                    boolean ready = !draining && listening && meta && (store || !storeRequired);
                     Map<String, Object> body = new LinkedHashMap<>();
                     body.put("ready", ready);
                     body.put("draining", draining);
@@ -184,6 +228,11 @@ public final class AdminServer implements AutoCloseable {
                         params.first(OAuthParams.REDIRECT_URI), params.first(OAuthParams.RESOURCE),
                         false, false, true, false, null);
                 answer = normalizer.explain(ar).thenApply(e -> json(HttpResponseStatus.OK, e));
+            } else if (path.equals("/admin/config")) {
+                // The snapshot this request reads: a reload in between shows on the next call.
+                answer = CompletableFuture.completedFuture(m.equals(HttpMethod.GET)
+                        ? json(HttpResponseStatus.OK, ConfigView.of(config.get()))
+                        : ErrorResponder.response(HttpResponseStatus.METHOD_NOT_ALLOWED, "Method Not Allowed"));
             } else if (path.startsWith("/admin/clients/") && path.length() > "/admin/clients/".length()) {
                 String id = URLDecoder.decode(path.substring("/admin/clients/".length()), StandardCharsets.UTF_8);
                 if (m.equals(HttpMethod.GET)) {
@@ -222,7 +271,7 @@ public final class AdminServer implements AutoCloseable {
         }
 
         private boolean authorized(FullHttpRequest req) {
-            String expected = token.get();
+            String expected = config.get().admin().token();
             if (expected == null || expected.isEmpty()) {
                 return true;
             }

@@ -7,6 +7,7 @@ import dev.scopegate.config.ScopegateConfig.Cache;
 import dev.scopegate.config.ScopegateConfig.Document;
 import dev.scopegate.config.ScopegateConfig.Endpoints;
 import dev.scopegate.config.ScopegateConfig.Family;
+import dev.scopegate.config.ScopegateConfig.Health;
 import dev.scopegate.config.ScopegateConfig.Learn;
 import dev.scopegate.config.ScopegateConfig.Limits;
 import dev.scopegate.config.ScopegateConfig.Listen;
@@ -30,11 +31,16 @@ import dev.scopegate.config.YamlNode.Kind;
 import dev.scopegate.config.YamlNode.Mapping;
 import dev.scopegate.config.YamlNode.Scalar;
 import dev.scopegate.config.YamlNode.Sequence;
+import java.io.IOException;
 import java.math.BigInteger;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -116,9 +122,10 @@ final class Binder {
         Store store = store(top.section("store"));
         Cache cache = cache(top.section("cache"));
         Logging logging = logging(top.section("logging"));
+        Health health = health(top.section("health"), listen, admin);
         top.finish();
         return new ScopegateConfig(listen, admin, publicBaseUrl, trustedProxies, upstream, routes, metadata,
-                endpoints, scope, resources, limits, store, cache, logging);
+                endpoints, scope, resources, limits, store, cache, logging, health);
     }
 
     // ---- sections ----------------------------------------------------------------------------
@@ -160,8 +167,50 @@ final class Binder {
         String host = s.host("host", "127.0.0.1");
         int port = s.port("port", 9090);
         String token = s.string("token", "");
+        String tokenFile = s.nullableString("token-file");
+        if (tokenFile != null && !token.isEmpty()) {
+            problems.add(s.markOf("token-file"), s.path("token-file"),
+                    "set admin.token or admin.token-file, not both (admin.token is not empty)");
+        } else if (tokenFile != null) {
+            String fromFile = secretFile(s, "token-file", tokenFile);
+            token = fromFile == null ? "" : fromFile;
+        }
         s.finish();
-        return new Admin(host, port, token);
+        return new Admin(host, port, token, tokenFile);
+    }
+
+    /**
+     * The trimmed UTF-8 content of a secret file such as a mounted Kubernetes secret; null
+     * (reported, naming the key and the file but never the content) when it cannot be read or is
+     * empty. Read at each load, so a reload picks up a rotated secret.
+     */
+    private String secretFile(Section s, String key, String file) {
+        String why;
+        try {
+            Path p = Path.of(file);
+            if (Files.isDirectory(p)) {
+                why = "is a directory, not a file";
+            } else {
+                String content = Files.readString(p, StandardCharsets.UTF_8).strip();
+                if (!content.isEmpty()) {
+                    return content;
+                }
+                why = "is empty";
+            }
+        } catch (InvalidPathException e) {
+            why = "is not a valid path";
+        } catch (NoSuchFileException e) {
+            why = "does not exist";
+        } catch (AccessDeniedException e) {
+            why = "is not readable (permission denied)";
+        } catch (CharacterCodingException e) {
+            why = "is not UTF-8 text";
+        } catch (IOException e) {
+            why = "cannot be read (" + e.getClass().getSimpleName() + ")";
+        }
+        problems.add(s.markOf(key), s.path(key), "'" + file + "' " + why
+                + " (relative paths are resolved against the working directory)");
+        return null;
     }
 
     private void checkPorts(Listen listen, Admin admin, Section listenSection, Section adminSection) {
@@ -180,6 +229,25 @@ final class Binder {
             problems.add(listenSection.markOf("port"), listenSection.path("port"),
                     "the proxy listener cannot share port " + listen.port() + " with the admin listener (admin.port)");
         }
+    }
+
+    private Health health(Section s, Listen listen, Admin admin) {
+        String host = s.host("host", "0.0.0.0");
+        int port = s.port("port", 0);
+        boolean storeRequired = s.bool("store-required", false);
+        s.finish();
+        if (port != 0 && port == listen.port() && overlap(host, listen.host())) {
+            problems.add(s.markOf("port"), s.path("port"),
+                    "the health listener cannot share port " + port + " with the proxy listener (listen.port)");
+        } else if (port != 0 && port == admin.port() && overlap(host, admin.host())) {
+            problems.add(s.markOf("port"), s.path("port"),
+                    "the health listener cannot share port " + port + " with the admin listener (admin.port)");
+        }
+        return new Health(host, port, storeRequired);
+    }
+
+    private static boolean overlap(String a, String b) {
+        return a.equals(b) || isWildcard(a) || isWildcard(b);
     }
 
     private static boolean isWildcard(String host) {
@@ -433,9 +501,18 @@ final class Binder {
                     + Secrets.maskUserInfo(uri) + "'");
         }
         String keyPrefix = r.string("key-prefix", "scopegate:");
+        String passwordFile = r.nullableString("password-file");
+        String password = null;
+        if (passwordFile != null && Secrets.hasPassword(uri)) {
+            problems.add(r.markOf("password-file"), r.path("password-file"),
+                    "store.redis.uri already carries a password: give it in one place (drop it from the URI"
+                            + " to read it from the file)");
+        } else if (passwordFile != null) {
+            password = secretFile(r, "password-file", passwordFile);
+        }
         r.finish();
         s.finish();
-        return new Store(type, path, new Redis(uri, keyPrefix));
+        return new Store(type, path, new Redis(uri, keyPrefix, passwordFile, password));
     }
 
     private Cache cache(Section s) {
@@ -759,7 +836,7 @@ final class Binder {
             return value == null ? dflt : value;
         }
 
-        /** A nullable string; an empty value (e.g. {@code ${VAR:}}) also means unset. */
+        /** A nullable string; an empty value (e.g. {@code ${VAR:-}}) also means unset. */
         String nullableString(String key) {
             String value = string(key, null);
             return value == null || value.isBlank() ? null : value;

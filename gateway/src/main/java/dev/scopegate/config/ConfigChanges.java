@@ -1,6 +1,7 @@
 package dev.scopegate.config;
 
 import dev.scopegate.config.ScopegateConfig.Admin;
+import dev.scopegate.config.ScopegateConfig.Health;
 import dev.scopegate.config.ScopegateConfig.Limits;
 import dev.scopegate.config.ScopegateConfig.Logging;
 import dev.scopegate.config.ScopegateConfig.Scope;
@@ -17,7 +18,8 @@ import java.util.Objects;
  * {@code upstream.max-connections}), and which of those settings only a restart applies.
  *
  * <p>Restart-only settings are those that the running process built something from once:
- * sockets ({@code listen.*}, {@code admin.host}, {@code admin.port}), the upstream pool
+ * sockets ({@code listen.*}, {@code admin.host}, {@code admin.port}, {@code health.host},
+ * {@code health.port}), the upstream pool
  * ({@code upstream.connect-timeout}, {@code upstream.max-connections}, {@code upstream.idle-timeout}),
  * the HTTP decoder ({@code limits.max-header-bytes}, {@code limits.max-initial-line-bytes}), the
  * store and its cache ({@code store.*}, {@code cache.*}), the metadata fetcher
@@ -31,10 +33,10 @@ public final class ConfigChanges {
             "listen", "admin.host", "admin.port", "public-base-url", "upstream.url",
             "upstream.connect-timeout", "upstream.max-connections", "upstream.idle-timeout",
             "limits.max-header-bytes", "limits.max-initial-line-bytes", "store", "cache",
-            "scope.document", "resources", "logging.json");
+            "scope.document", "resources", "logging.json", "health.host", "health.port");
 
     /** Keys whose value is a secret: their values are never shown, only their names. */
-    private static final List<String> SECRET = List.of("admin.token", "store.redis.uri");
+    private static final List<String> SECRET = List.of("admin.token", "store.redis.uri", "store.redis.password");
 
     private ConfigChanges() {
     }
@@ -72,7 +74,8 @@ public final class ConfigChanges {
         Upstream nu = next.upstream();
         Upstream upstream = new Upstream(ru.url(), ru.connectTimeout(), nu.responseTimeout(), nu.readTimeout(),
                 ru.maxConnections(), ru.idleTimeout(), nu.rewriteHost());
-        Admin admin = new Admin(running.admin().host(), running.admin().port(), next.admin().token());
+        Admin admin = new Admin(running.admin().host(), running.admin().port(), next.admin().token(),
+                next.admin().tokenFile());
         Limits rl = running.limits();
         Limits nl = next.limits();
         Limits limits = new Limits(rl.maxHeaderBytes(), rl.maxInitialLineBytes(), nl.maxFormBytes(),
@@ -82,9 +85,10 @@ public final class ConfigChanges {
                 ns.acceptCommas(), ns.onUnresolved(), ns.dryRun(), ns.clients(), ns.families(), ns.learn(),
                 running.scope().document());
         Logging logging = new Logging(next.logging().access(), running.logging().json());
+        Health health = new Health(running.health().host(), running.health().port(), next.health().storeRequired());
         return new ScopegateConfig(running.listen(), admin, running.publicBaseUrl(), next.trustedProxies(), upstream,
                 next.routes(), next.metadata(), next.endpoints(), scope, running.resources(), limits, running.store(),
-                running.cache(), logging);
+                running.cache(), logging, health);
     }
 
     private static void diff(String path, Object a, Object b, List<String> out) {
@@ -109,8 +113,12 @@ public final class ConfigChanges {
     }
 
     /** The YAML key of a record component: kebab-case, {@code defaultScope} written {@code default}. */
+    static String key(String component) {
+        return component.equals("defaultScope") ? "default" : kebab(component);
+    }
+
     private static String child(String parent, String component) {
-        String key = component.equals("defaultScope") ? "default" : kebab(component);
+        String key = key(component);
         return parent.isEmpty() ? key : parent + "." + key;
     }
 

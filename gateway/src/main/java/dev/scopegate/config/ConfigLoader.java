@@ -19,10 +19,13 @@ import java.util.function.Function;
  *   <li>A missing file section, a missing key, or a key written as {@code null} takes its default;
  *       an empty file yields {@link #defaults()}. For nullable keys ({@code public-base-url},
  *       {@code listen.tls.*}, {@code endpoints.*}, {@code scope.families[].scope}) an empty string
- *       also means unset, so {@code "${VAR:}"} can switch them off.
- *   <li>{@code ${VAR}} and {@code ${VAR:default}} are expanded inside string scalars after parsing
- *       (an environment value can never change the YAML structure); {@code $${x}} is the literal
- *       text {@code ${x}}.
+ *       also means unset, so {@code "${VAR:-}"} can switch them off.
+ *   <li>{@code ${VAR}}, {@code ${VAR:-default}}, {@code ${VAR-default}} and {@code ${VAR:default}}
+ *       are expanded inside string scalars after parsing, with the shell's meaning (see
+ *       {@link Interpolator}; an environment value can never change the YAML structure);
+ *       {@code $${x}} is the literal text {@code ${x}}.
+ *   <li>{@code admin.token-file} and {@code store.redis.password-file} are read (trimmed) at each
+ *       load; a file that cannot be read, or is empty, is an error naming the key and the file.
  *   <li>Every problem found is reported, each naming {@code source:line:column: key.path}.
  * </ul>
  *

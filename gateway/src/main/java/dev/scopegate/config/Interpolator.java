@@ -2,17 +2,30 @@ package dev.scopegate.config;
 
 import java.util.Objects;
 import java.util.function.Function;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Expands {@code ${NAME}} and {@code ${NAME:default}} in one scalar string value; a doubled
- * dollar ({@code $${x}}) stands for a literal dollar-brace ({@code ${x}}). Works on already-parsed values, so whatever an environment
- * variable holds stays a single string and can never add keys or change the YAML structure.
- * Thread-safe if the environment lookup is.
+ * Expands environment references in one scalar string value, with the shell's (and Docker
+ * Compose's) meaning:
+ *
+ * <ul>
+ *   <li>{@code ${NAME}}: the variable's value; an error when it is unset.
+ *   <li>{@code ${NAME:-default}}: {@code default} when the variable is unset <em>or empty</em>.
+ *   <li>{@code ${NAME-default}}: {@code default} only when the variable is unset (an empty value stays empty).
+ *   <li>{@code ${NAME:default}}: scopegate's older form, kept: the same as {@code ${NAME-default}}
+ *       (the default only when unset). A default that itself starts with {@code -} cannot be
+ *       written this way, since {@code ${NAME:-x}} is the shell form.
+ * </ul>
+ *
+ * A default is literal text up to the first {@code '}'} (no nested references). A doubled dollar
+ * ({@code $${x}}) stands for a literal dollar-brace ({@code ${x}}). Works on already-parsed
+ * values, so whatever an environment variable holds stays a single string and can never add keys
+ * or change the YAML structure. Thread-safe if the environment lookup is.
  */
 final class Interpolator {
 
-    private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+    private static final Pattern REFERENCE = Pattern.compile("([A-Za-z_][A-Za-z0-9_]*)(:-|-|:)?(.*)", Pattern.DOTALL);
 
     private final Function<String, String> env;
 
@@ -51,20 +64,25 @@ final class Interpolator {
     }
 
     private String resolve(String reference) {
-        int colon = reference.indexOf(':');
-        String name = colon < 0 ? reference : reference.substring(0, colon);
-        if (!NAME.matcher(name).matches()) {
+        Matcher m = REFERENCE.matcher(reference);
+        if (!m.matches() || (m.group(2) == null && !m.group(3).isEmpty())) {
             throw new IllegalArgumentException("'${" + reference + "}' is not a valid variable reference"
-                    + " (use ${NAME} or ${NAME:default})");
+                    + " (use ${NAME}, ${NAME:-default}, ${NAME-default} or ${NAME:default})");
         }
+        String name = m.group(1);
+        String operator = m.group(2);
+        String dflt = m.group(3);
         String value = env.apply(name);
-        if (value != null) {
+        if (operator == null) {
+            if (value == null) {
+                throw new IllegalArgumentException("environment variable " + name + " is not set"
+                        + " (set it, or give a default: ${" + name + ":-default})");
+            }
             return value;
         }
-        if (colon < 0) {
-            throw new IllegalArgumentException("environment variable " + name + " is not set"
-                    + " (set it, or give a default: ${" + name + ":default})");
+        if (value == null || (operator.equals(":-") && value.isEmpty())) {
+            return dflt;
         }
-        return reference.substring(colon + 1);
+        return value;
     }
 }

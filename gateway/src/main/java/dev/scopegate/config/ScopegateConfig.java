@@ -28,7 +28,8 @@ public record ScopegateConfig(
         Limits limits,
         Store store,
         Cache cache,
-        Logging logging) {
+        Logging logging,
+        Health health) {
 
     public ScopegateConfig {
         Objects.requireNonNull(listen, "listen");
@@ -44,6 +45,7 @@ public record ScopegateConfig(
         Objects.requireNonNull(store, "store");
         Objects.requireNonNull(cache, "cache");
         Objects.requireNonNull(logging, "logging");
+        Objects.requireNonNull(health, "health");
     }
 
     /** {@code listen}: the proxy listener. {@code drain-timeout} bounds graceful shutdown. */
@@ -58,13 +60,15 @@ public record ScopegateConfig(
 
     /**
      * {@code admin}: the admin listener; an empty token means no auth on {@code /admin/*}.
+     * {@code token-file} (nullable) names a file whose trimmed content is the token (a mounted
+     * Kubernetes secret); {@code token} then holds that content, read at each (re)load.
      * {@link #toString()} masks the token so that printing or logging the config never leaks it.
      */
-    public record Admin(String host, int port, String token) {
+    public record Admin(String host, int port, String token, /* nullable */ String tokenFile) {
         @Override
         public String toString() {
             String shown = token == null || token.isEmpty() ? "\"\"" : Secrets.MASK;
-            return "Admin[host=" + host + ", port=" + port + ", token=" + shown + "]";
+            return "Admin[host=" + host + ", port=" + port + ", token=" + shown + ", tokenFile=" + tokenFile + "]";
         }
     }
 
@@ -161,11 +165,17 @@ public record ScopegateConfig(
     /** {@code store}. */
     public record Store(StoreType type, String path, Redis redis) {}
 
-    /** {@code store.redis}. {@link #toString()} masks a password in {@code uri} ({@code redis://:pw@host}). */
-    public record Redis(String uri, String keyPrefix) {
+    /**
+     * {@code store.redis}. {@code password-file} (nullable) names a file whose trimmed content is
+     * the password for a {@code uri} that carries none (a mounted Kubernetes secret);
+     * {@code password} (nullable, not a YAML key) holds that content, read at each (re)load.
+     * {@link #toString()} masks both and a password in {@code uri} ({@code redis://:pw@host}).
+     */
+    public record Redis(String uri, String keyPrefix, /* nullable */ String passwordFile, /* nullable */ String password) {
         @Override
         public String toString() {
-            return "Redis[uri=" + Secrets.maskUserInfo(uri) + ", keyPrefix=" + keyPrefix + "]";
+            return "Redis[uri=" + Secrets.maskUserInfo(uri) + ", keyPrefix=" + keyPrefix + ", passwordFile=" + passwordFile
+                    + ", password=" + (password == null ? "null" : Secrets.MASK) + "]";
         }
     }
 
@@ -180,4 +190,16 @@ public record ScopegateConfig(
 
     /** {@code logging}: {@code access: false} switches the access log off; {@code json} picks the JSON layout. */
     public record Logging(boolean access, boolean json) {}
+
+    /**
+     * {@code health}: {@code port} 0 means no listener of its own (the probes stay on the admin
+     * listener); otherwise a listener on {@code host:port} serving only {@code GET /healthz},
+     * {@code /readyz} and {@code /metrics}. {@code store-required: false} keeps {@code /readyz}
+     * at 200 while the store is unreachable (its JSON still says {@code "store": false}).
+     */
+    public record Health(String host, int port, boolean storeRequired) {
+        public boolean listenerEnabled() {
+            return port != 0;
+        }
+    }
 }

@@ -57,6 +57,11 @@ public final class MeterNames {
     public static final String CACHE_UNKNOWN_CLIENTS = "unknown-clients";
     /** Counter; tag {@code op} (get, put, delete, ping, count). */
     public static final String STORE_ERRORS = "scopegate.store.errors";
+    /**
+     * Gauge, 1 when the store answered its last ping (every few seconds, and at each
+     * {@code /readyz}), 0 when it failed; NaN before the first answer.
+     */
+    public static final String STORE_UP = "scopegate.store.up";
 
     /** Function counter: successful metadata rounds. */
     public static final String METADATA_REFRESHES = "scopegate.metadata.refreshes";

@@ -10,13 +10,16 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
 
 /**
  * A {@link RegistrationStore} that counts its delegate's failures by operation
- * ({@code scopegate_store_errors_total{op}}) and publishes the number of stored registrations
- * ({@code scopegate_registrations_stored}, as of the last {@link #refreshCount()}; NaN before).
+ * ({@code scopegate_store_errors_total{op}}), publishes the number of stored registrations
+ * ({@code scopegate_registrations_stored}, as of the last {@link #refreshCount()}; NaN before)
+ * and whether the store answered its last {@link #ping()} ({@code scopegate_store_up}, 1/0; NaN
+ * before the first answer).
  * Adds no thread hop and no allocation beyond one completion callback per call. Thread-safe
  * like its delegate.
  */
@@ -29,6 +32,8 @@ public final class MeteredRegistrationStore implements RegistrationStore {
     private final Counter pingErrors;
     private final Counter countErrors;
     private final AtomicLong stored = new AtomicLong(-1);
+    /** 1 up, 0 down, -1 not pinged yet. */
+    private final AtomicInteger up = new AtomicInteger(-1);
 
     public MeteredRegistrationStore(RegistrationStore delegate, MeterRegistry registry) {
         this.delegate = Objects.requireNonNull(delegate, "delegate");
@@ -40,6 +45,9 @@ public final class MeteredRegistrationStore implements RegistrationStore {
         countErrors = errors(registry, "count");
         Gauge.builder(MeterNames.REGISTRATIONS_STORED, stored, s -> s.get() < 0 ? Double.NaN : s.get())
                 .description("Registrations in the store, as of the last count").strongReference(true)
+                .register(registry);
+        Gauge.builder(MeterNames.STORE_UP, up, u -> u.get() < 0 ? Double.NaN : u.get())
+                .description("1 when the registration store answered its last ping, else 0").strongReference(true)
                 .register(registry);
     }
 
@@ -68,9 +76,12 @@ public final class MeteredRegistrationStore implements RegistrationStore {
         return counted(delegate.delete(clientId), deleteErrors);
     }
 
+    /** Pings the delegate; the answer (or failure) also sets {@code scopegate_store_up}. */
     @Override
     public CompletableFuture<Void> ping() {
-        return counted(delegate.ping(), pingErrors);
+        CompletableFuture<Void> f = counted(delegate.ping(), pingErrors);
+        f.whenComplete((v, e) -> up.set(e == null ? 1 : 0));
+        return f;
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.scopegate.admin;
 
 import dev.scopegate.ScopegateMain;
 import dev.scopegate.config.ConfigLoader;
+import dev.scopegate.config.ConfigReloader;
 import dev.scopegate.ops.Harness;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -71,6 +72,31 @@ class AdminAuthTest {
                 .isEqualTo(200);
         // The token never shows in /metrics.
         assertThat(h.get(h.admin() + "/metrics").body()).doesNotContain(TOKEN).doesNotContain("rotated-token");
+    }
+
+    @Test
+    void theTokenFromTokenFileIsReadAgainOnReload() throws Exception {
+        Path tokenFile = Files.writeString(dir.resolve("admin-token"), TOKEN + "\n");
+        h = new Harness(dir);
+        h.start(h.yaml("", "admin: {host: 127.0.0.1, port: 0, token-file: \"" + tokenFile + "\"}"));
+        String explain = h.admin() + "/admin/explain?client_id=x";
+
+        assertThat(h.get(explain).statusCode()).isEqualTo(401);
+        assertThat(h.get(explain, "Authorization", "Bearer " + TOKEN).statusCode()).isEqualTo(200);
+
+        // A rotated secret (Kubernetes swaps the mounted file) is read by the next reload (SIGHUP).
+        Files.writeString(tokenFile, "rotated-in-the-file\n");
+        assertThat(h.gateway.reload()).isInstanceOf(ConfigReloader.Outcome.Applied.class);
+        assertThat(h.get(explain, "Authorization", "Bearer " + TOKEN).statusCode()).isEqualTo(401);
+        assertThat(h.get(explain, "Authorization", "Bearer rotated-in-the-file").statusCode()).isEqualTo(200);
+
+        // A file gone missing rejects the reload, naming key and file; the running token stays.
+        Files.delete(tokenFile);
+        assertThat(h.gateway.reload()).isInstanceOfSatisfying(ConfigReloader.Outcome.Rejected.class,
+                r -> assertThat(r.errors()).singleElement().asString()
+                        .contains("admin.token-file: '" + tokenFile + "' does not exist"));
+        assertThat(h.get(explain, "Authorization", "Bearer rotated-in-the-file").statusCode()).isEqualTo(200);
+        assertThat(h.get(h.admin() + "/metrics").body()).doesNotContain(TOKEN).doesNotContain("rotated-in-the-file");
     }
 
     @Test

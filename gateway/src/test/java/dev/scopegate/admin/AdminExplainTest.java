@@ -98,7 +98,7 @@ class AdminExplainTest {
         ServerMetadata server = ServerMetadata.parse(SUPPORTED.getBytes(StandardCharsets.UTF_8));
         ScopeNormalizer normalizer = new ScopeNormalizer(() -> new ScopeResolver(config.get().scope()), registrations,
                 () -> server, resources, documents);
-        admin = new AdminServer(transport, "127.0.0.1", 0, () -> "", metrics.registry(),
+        admin = new AdminServer(transport, "127.0.0.1", 0, config::get, metrics.registry(),
                 new AdminServer.Readiness(() -> true, () -> CompletableFuture.completedFuture(null)),
                 registrations, normalizer).start();
 

@@ -9,6 +9,7 @@ import dev.scopegate.config.ScopegateConfig.Cache;
 import dev.scopegate.config.ScopegateConfig.Document;
 import dev.scopegate.config.ScopegateConfig.Endpoints;
 import dev.scopegate.config.ScopegateConfig.Family;
+import dev.scopegate.config.ScopegateConfig.Health;
 import dev.scopegate.config.ScopegateConfig.Learn;
 import dev.scopegate.config.ScopegateConfig.Limits;
 import dev.scopegate.config.ScopegateConfig.Listen;
@@ -80,7 +81,7 @@ class ConfigLoaderTest {
 
         assertThat(c.listen()).isEqualTo(new Listen("0.0.0.0", 8080, new Tls(null, null), Duration.ofSeconds(10)));
         assertThat(c.listen().tls().enabled()).isFalse();
-        assertThat(c.admin()).isEqualTo(new Admin("127.0.0.1", 9090, ""));
+        assertThat(c.admin()).isEqualTo(new Admin("127.0.0.1", 9090, "", null));
         assertThat(c.publicBaseUrl()).isNull();
         assertThat(c.trustedProxies()).isEmpty();
         assertThat(c.upstream()).isEqualTo(new Upstream(URI.create("http://127.0.0.1:8081"), Duration.ofSeconds(2),
@@ -94,10 +95,12 @@ class ConfigLoaderTest {
                 new Learn(true, true), new Document(false, 65536, Duration.ofSeconds(5))));
         assertThat(c.resources()).isEmpty();
         assertThat(c.limits()).isEqualTo(new Limits(16384, 8192, 65536, 262144));
-        assertThat(c.store()).isEqualTo(new Store(StoreType.EMBEDDED, "data", new Redis("redis://127.0.0.1:6379", "scopegate:")));
+        assertThat(c.store()).isEqualTo(new Store(StoreType.EMBEDDED, "data", new Redis("redis://127.0.0.1:6379", "scopegate:", null, null)));
         assertThat(c.cache()).isEqualTo(new Cache(new Registrations(1_000_000L, Duration.ofDays(30)),
                 new UnknownClients(10_000L)));
         assertThat(c.logging()).isEqualTo(new Logging(true, false));
+        assertThat(c.health()).isEqualTo(new Health("0.0.0.0", 0, false));
+        assertThat(c.health().listenerEnabled()).isFalse();
         assertThat(ConfigLoader.defaults()).isEqualTo(c);
     }
 
@@ -127,6 +130,7 @@ class ConfigLoaderTest {
     void everyKeyIsParsed() throws Exception {
         Path cert = Files.writeString(dir.resolve("cert.pem"), "cert");
         Path key = Files.writeString(dir.resolve("key.pem"), "key");
+        Path redisPassword = Files.writeString(dir.resolve("redis-password"), "redis-pw\n");
         String yaml = """
                 listen:
                   host: 127.0.0.2
@@ -189,18 +193,19 @@ class ConfigLoaderTest {
                 store:
                   type: redis
                   path: /var/lib/scopegate
-                  redis: {uri: "rediss://redis:6380", key-prefix: "sg:"}
+                  redis: {uri: "rediss://redis:6380", key-prefix: "sg:", password-file: "%s"}
                 cache:
                   registrations: {max-size: 10, expire-after-access: 2h}
                   unknown-clients: {max-size: 20}
                 logging: {access: false, json: true}
-                """.formatted(cert, key);
+                health: {host: 127.0.0.3, port: 8081, store-required: true}
+                """.formatted(cert, key, redisPassword);
 
         ScopegateConfig c = parse(yaml);
 
         ScopegateConfig expected = new ScopegateConfig(
                 new Listen("127.0.0.2", 8443, new Tls(cert.toString(), key.toString()), Duration.ZERO),
-                new Admin("0.0.0.0", 0, "s3cret"),
+                new Admin("0.0.0.0", 0, "s3cret", null),
                 URI.create("https://my-domain"),
                 List.of(Cidr.parse("10.0.0.0/8"), Cidr.parse("::1")),
                 new Upstream(URI.create("https://idp.internal:9443/base"), Duration.ofMillis(500), Duration.ofHours(1),
@@ -219,9 +224,11 @@ class ConfigLoaderTest {
                 List.of(new Resource(URI.create("https://my-domain/mcp"), List.of("worker:read")),
                         new Resource(URI.create("https://my-domain/other"), List.of())),
                 new Limits(2000, 3000, 4000, 5000),
-                new Store(StoreType.REDIS, "/var/lib/scopegate", new Redis("rediss://redis:6380", "sg:")),
+                new Store(StoreType.REDIS, "/var/lib/scopegate", new Redis("rediss://redis:6380", "sg:", redisPassword.toString(),
+                        "redis-pw")),
                 new Cache(new Registrations(10, Duration.ofHours(2)), new UnknownClients(20)),
-                new Logging(false, true));
+                new Logging(false, true),
+                new Health("127.0.0.3", 8081, true));
         assertThat(c).isEqualTo(expected);
         assertThat(c.listen().tls().enabled()).isTrue();
     }
@@ -297,6 +304,23 @@ class ConfigLoaderTest {
         assertThat(parse("listen: {host: 10.0.0.1, port: 9000}\nadmin: {port: 9000}").admin().port()).isEqualTo(9000);
     }
 
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "listen: {port: 8000}\\nhealth: {port: 8000}                              | 2:16: health.port: the health listener cannot share port 8000 with the proxy listener (listen.port)",
+        "admin: {port: 9000}\\nhealth: {port: 9000}                               | 2:16: health.port: the health listener cannot share port 9000 with the admin listener (admin.port)",
+        "health: {host: 127.0.0.1, port: 9090}                                    | 1:33: health.port: the health listener cannot share port 9090 with the admin listener (admin.port)",
+        "listen: {host: 10.0.0.1, port: 8000}\\nhealth: {host: 10.0.0.1, port: 8000} | 2:32: health.port: the health listener cannot share port 8000 with the proxy listener (listen.port)",
+    })
+    void theHealthListenerCannotShareAPort(String yaml, String expected) {
+        assertThat(errors(yaml.replace("\\n", "\n"))).containsExactly("t.yaml:" + expected);
+    }
+
+    @Test
+    void theHealthListenerMayUseAPortWhereItCannotClash() throws Exception {
+        assertThat(parse("health: {host: 10.0.0.2, port: 9090}\nadmin: {host: 10.0.0.1}").health().port()).isEqualTo(9090);
+        assertThat(parse("health: {port: 8081}").health()).isEqualTo(new Health("0.0.0.0", 8081, false));
+    }
+
     @Test
     void storeRedisAlsoAcceptsSentinelUris() throws Exception {
         assertThat(parse("store: {redis: {uri: \"redis-sentinel://a:26379,b:26379/mymaster\"}}").store().redis().uri())
@@ -341,6 +365,41 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theShellFormWithAnEmptyDefaultYieldsEmptyNotADash() throws Exception {
+        // Issue 15: `${SCOPEGATE_ADMIN_TOKEN:-}` (shell and compose syntax) once yielded the token "-".
+        assertThat(parse("admin: {token: \"${SCOPEGATE_ADMIN_TOKEN:-}\"}").admin().token()).isEmpty();
+        assertThat(parse("admin: {token: \"${SCOPEGATE_ADMIN_TOKEN:-}\"}", Map.of("SCOPEGATE_ADMIN_TOKEN", ""))
+                .admin().token()).isEmpty();
+        assertThat(parse("admin: {token: \"${SCOPEGATE_ADMIN_TOKEN:-}\"}", Map.of("SCOPEGATE_ADMIN_TOKEN", "t0k"))
+                .admin().token()).isEqualTo("t0k");
+    }
+
+    /** Each form against an unset, an empty and a set variable, as {@code sh} and Compose read them. */
+    @ParameterizedTest(name = "{0} with V={1} -> {2}")
+    @CsvSource(nullValues = "UNSET", value = {
+        "'${V:-d}', UNSET, d",
+        "'${V:-d}', '', d",
+        "'${V:-d}', x, x",
+        "'${V-d}', UNSET, d",
+        "'${V-d}', '', ''",
+        "'${V-d}', x, x",
+        "'${V:d}', UNSET, d",
+        "'${V:d}', '', ''",
+        "'${V:d}', x, x",
+        "'${V:-}', UNSET, ''",
+        "'${V-}', UNSET, ''",
+        "'${V:}', UNSET, ''",
+        "'${V:--d}', UNSET, -d",
+        "'${V--d}', '', ''",
+        "'${V:-a:b-c d}', '', a:b-c d",
+        "'<${V:-d}|${V-e}>', '', <d|>",
+    })
+    void defaultFormsHaveTheShellMeaning(String written, String value, String expected) throws Exception {
+        Map<String, String> env = value == null ? Map.of() : Map.of("V", value);
+        assertThat(parse("scope: {default: \"" + written + "\"}", env).scope().defaultScope()).isEqualTo(expected);
+    }
+
+    @Test
     void anEnvironmentValueCannotChangeTheYamlStructure() throws Exception {
         String hostile = "x\"\nlisten: {port: 1}\nbogus: [";
         ScopegateConfig c = parse("scope: {default: \"${S}\"}\n", Map.of("S", hostile));
@@ -370,6 +429,8 @@ class ConfigLoaderTest {
                 .contains("scope.default").contains("unclosed");
         assertThat(errors("scope: {default: \"${1X}\"}")).singleElement().asString()
                 .contains("scope.default").contains("not a valid variable reference");
+        assertThat(errors("scope: {default: \"${X?err}\"}")).singleElement().asString()
+                .contains("scope.default").contains("${NAME:-default}");
     }
 
     @Test
@@ -384,7 +445,7 @@ class ConfigLoaderTest {
         assertThat(errors("listen: {}\nlistne: {}\n")).containsExactly(
                 "t.yaml:2:1: listne: unknown key; did you mean 'listen'? (expected one of: listen, admin,"
                         + " public-base-url, trusted-proxies, upstream, routes, metadata, endpoints, scope, resources,"
-                        + " limits, store, cache, logging)");
+                        + " limits, store, cache, logging, health)");
     }
 
     @Test
@@ -616,6 +677,65 @@ class ConfigLoaderTest {
 
         assertThat(c.store().redis().uri()).contains("pa55word");
         assertThat(c.toString()).doesNotContain("pa55word").contains("redis://***@redis:6379/0");
+    }
+
+    @Test
+    void theAdminTokenComesTrimmedFromTokenFile() throws Exception {
+        Path file = Files.writeString(dir.resolve("admin-token"), "  t0ken-from-a-secret \n");
+        ScopegateConfig c = parse("admin: {token: \"${NONE:-}\", token-file: \"" + file + "\"}");
+
+        assertThat(c.admin()).isEqualTo(new Admin("127.0.0.1", 9090, "t0ken-from-a-secret", file.toString()));
+        assertThat(c.toString()).doesNotContain("t0ken-from-a-secret").contains("tokenFile=" + file);
+        // An empty token-file (e.g. "${VAR:-}") means unset: the inline token stays.
+        assertThat(parse("admin: {token: inline, token-file: \"\"}").admin()).isEqualTo(new Admin("127.0.0.1", 9090, "inline", null));
+    }
+
+    @Test
+    void tokenAndTokenFileTogetherAreAnError() throws Exception {
+        Path file = Files.writeString(dir.resolve("admin-token"), "from-file");
+
+        assertThat(errors("admin:\n  token: inline\n  token-file: \"" + file + "\"\n")).containsExactly(
+                "t.yaml:3:15: admin.token-file: set admin.token or admin.token-file, not both (admin.token is not empty)");
+    }
+
+    @Test
+    void anUnusableSecretFileIsAnErrorNamingKeyAndFileButNotTheContent() throws Exception {
+        Path missing = dir.resolve("missing");
+        Path empty = Files.writeString(dir.resolve("empty"), " \n\t");
+        Path binary = Files.write(dir.resolve("binary"), new byte[] {(byte) 0xff, (byte) 0xfe, 0x41});
+
+        assertThat(errors("admin: {token-file: \"" + missing + "\"}")).singleElement().asString()
+                .startsWith("t.yaml:1:21: admin.token-file: '" + missing + "' does not exist");
+        assertThat(errors("admin: {token-file: \"" + empty + "\"}")).singleElement().asString()
+                .contains("admin.token-file: '" + empty + "' is empty");
+        assertThat(errors("admin: {token-file: \"" + dir + "\"}")).singleElement().asString()
+                .contains("admin.token-file: '" + dir + "' is a directory");
+        assertThat(errors("admin: {token-file: \"" + binary + "\"}")).singleElement().asString()
+                .contains("admin.token-file: '" + binary + "' is not UTF-8 text");
+        assertThat(errors("store: {redis: {password-file: \"" + missing + "\"}}")).singleElement().asString()
+                .startsWith("t.yaml:1:32: store.redis.password-file: '" + missing + "' does not exist");
+    }
+
+    @Test
+    void theRedisPasswordComesTrimmedFromPasswordFileAndNeverShows() throws Exception {
+        Path file = Files.writeString(dir.resolve("redis-password"), "pa55word-from-a-secret\n");
+        ScopegateConfig c = parse("store: {type: redis, redis: {uri: \"redis://default:@redis:6379\", password-file: \""
+                + file + "\"}}");
+
+        assertThat(c.store().redis()).isEqualTo(new Redis("redis://default:@redis:6379", "scopegate:", file.toString(),
+                "pa55word-from-a-secret"));
+        assertThat(c.toString()).doesNotContain("pa55word").contains("passwordFile=" + file).contains("password=***");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"redis://:pw@redis", "redis://user:pw@redis:6379/0", "redis://pw@redis", "rediss://a:b@h1,h2",
+        "redis-sentinel://pw@s1:26379,s2:26379#m"})
+    void aPasswordFileForAUriWithAPasswordIsAnError(String uri) throws Exception {
+        Path file = Files.writeString(dir.resolve("redis-password"), "other");
+
+        assertThat(errors("store: {redis: {uri: \"" + uri + "\", password-file: \"" + file + "\"}}")).singleElement()
+                .asString().contains("store.redis.password-file: store.redis.uri already carries a password")
+                .doesNotContain(":pw@").doesNotContain("a:b@");
     }
 
     @Test

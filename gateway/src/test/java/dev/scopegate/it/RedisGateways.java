@@ -43,6 +43,11 @@ final class RedisGateways implements AutoCloseable {
      * {@code redisUri}. The URI's timeout is raised over the default: the test machine is shared.
      */
     ScopegateMain start(String name, String redisUri) throws Exception {
+        return start(name, redisUri, "");
+    }
+
+    /** {@link #start(String, String)} with {@code extraYaml} (top-level sections) appended. */
+    ScopegateMain start(String name, String redisUri, String extraYaml) throws Exception {
         String yaml = """
                 listen: {host: 127.0.0.1, port: 0, drain-timeout: 1s}
                 admin: {host: 127.0.0.1, port: 0}
@@ -51,7 +56,8 @@ final class RedisGateways implements AutoCloseable {
                 scope:
                   families:
                     - {name: chatgpt, redirect-hosts: [chatgpt.com]}
-                """.formatted(idp.base(), dir.resolve(name).toString().replace("\\", "/"), redisUri, PREFIX);
+                %s
+                """.formatted(idp.base(), dir.resolve(name).toString().replace("\\", "/"), redisUri, PREFIX, extraYaml);
         Path file = dir.resolve(name + ".yaml");
         Files.writeString(file, yaml);
         ScopegateConfig config = new ConfigLoader(n -> null).load(file);
@@ -109,10 +115,12 @@ final class RedisGateways implements AutoCloseable {
         });
     }
 
+    /** Waits until the replica is ready and its store answers (by default /readyz is 200 without it). */
     void awaitReady(ScopegateMain g) throws Exception {
         waitFor(() -> {
             try {
-                return get(admin(g) + "/readyz").statusCode() == 200;
+                HttpResponse<String> r = get(admin(g) + "/readyz");
+                return r.statusCode() == 200 && r.body().contains("\"store\" : true");
             } catch (Exception e) {
                 return false;
             }

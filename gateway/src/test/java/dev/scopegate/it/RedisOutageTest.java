@@ -24,7 +24,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The failure policy of {@code store.type: redis} with real processes: Redis stopped and
  * restarted under a steady request loop through two replicas, and Redis absent when a replica
  * starts. No registration relayed to a client is lost, no request hangs, readiness and metrics
- * report the outage, and the proxy keeps serving.
+ * report the outage, and the proxy keeps serving. {@code /readyz} stays 200 through the outage
+ * (a Redis blip must not take every replica out of service) unless
+ * {@code health.store-required: true}.
  */
 class RedisOutageTest {
 
@@ -50,9 +52,10 @@ class RedisOutageTest {
         redis = RedisServer.start(dir.resolve("redis"), "--appendonly", "yes", "--appendfsync", "always");
         gateways = new RedisGateways(dir);
         ScopegateMain a = gateways.start("a", redis.uri());
-        ScopegateMain b = gateways.start("b", redis.uri());
+        ScopegateMain b = gateways.start("b", redis.uri(), "health: {store-required: true}");
         gateways.awaitReady(a);
         gateways.awaitReady(b);
+        waitFor(() -> metricsShow(a, "scopegate_store_up 1.0"));
 
         // The loop: register through one replica, reconnect without scope through the other.
         Map<String, ScopegateMain> registeredThrough = new ConcurrentHashMap<>();
@@ -88,10 +91,17 @@ class RedisOutageTest {
             redis.stop();
             int atStop = rounds.get();
             waitFor(() -> rounds.get() >= atStop + 6); // the proxy keeps serving and capturing
-            HttpResponse<String> notReady = gateways.get(admin(a) + "/readyz");
+            // The default (store-required: false): still ready, the outage shows in the JSON and the gauge.
+            HttpResponse<String> stillReady = gateways.get(admin(a) + "/readyz");
+            assertThat(stillReady.statusCode()).isEqualTo(200);
+            assertThat(stillReady.body()).contains("\"ready\" : true").contains("\"store\" : false")
+                    .contains("\"metadata\" : true");
+            // store-required: true: not ready while the store is down.
+            HttpResponse<String> notReady = gateways.get(admin(b) + "/readyz");
             assertThat(notReady.statusCode()).isEqualTo(503);
-            assertThat(notReady.body()).contains("\"store\" : false").contains("\"metadata\" : true");
-            waitFor(() -> metricsShow(a, "scopegate_store_redis_up 0.0"));
+            assertThat(notReady.body()).contains("\"ready\" : false").contains("\"store\" : false")
+                    .contains("\"metadata\" : true");
+            waitFor(() -> metricsShow(a, "scopegate_store_redis_up 0.0") && metricsShow(a, "scopegate_store_up 0.0"));
             assertThat(gateways.metrics(a)).doesNotContain("scopegate_store_redis_deferred_writes_total 0.0");
 
             redis.restart();
@@ -105,7 +115,7 @@ class RedisOutageTest {
         assertThat(failures).isEmpty();
         for (ScopegateMain g : List.of(a, b)) {
             waitFor(() -> metricsShow(g, "scopegate_store_redis_outbox_pending 0.0")
-                    && metricsShow(g, "scopegate_store_redis_up 1.0"));
+                    && metricsShow(g, "scopegate_store_redis_up 1.0") && metricsShow(g, "scopegate_store_up 1.0"));
             gateways.awaitReady(g);
         }
         assertThat(gateways.metrics(a) + gateways.metrics(b)).contains("scopegate_store_redis_replayed_writes_total");
@@ -127,11 +137,17 @@ class RedisOutageTest {
         int port = RedisServer.freePort();
         gateways = new RedisGateways(dir);
         ScopegateMain a = gateways.start("a", "redis://127.0.0.1:" + port);
+        ScopegateMain required = gateways.start("required", "redis://127.0.0.1:" + port, "health: {store-required: true}");
         gateways.awaitMetadata(a);
+        gateways.awaitMetadata(required);
 
-        HttpResponse<String> notReady = gateways.get(admin(a) + "/readyz");
+        HttpResponse<String> ready = gateways.get(admin(a) + "/readyz");
+        assertThat(ready.statusCode()).isEqualTo(200);
+        assertThat(ready.body()).contains("\"store\" : false");
+        HttpResponse<String> notReady = gateways.get(admin(required) + "/readyz");
         assertThat(notReady.statusCode()).isEqualTo(503);
         assertThat(notReady.body()).contains("\"store\" : false");
+        waitFor(() -> metricsShow(a, "scopegate_store_up 0.0"));
         String clientId = gateways.register(a, IdpStandIn.SEED_SCOPE); // kept in A's outbox
         assertThat(gateways.reconnect(a, clientId, "s1")).isEqualTo(302);
         assertThat(gateways.lastAuthorizeQuery()).endsWith(SEED_SCOPE_APPENDED);
@@ -139,6 +155,8 @@ class RedisOutageTest {
 
         redis = RedisServer.startOn(dir.resolve("redis"), port);
         gateways.awaitReady(a);
+        gateways.awaitReady(required);
+        assertThat(gateways.get(admin(required) + "/readyz").statusCode()).isEqualTo(200);
         waitFor(() -> metricsShow(a, "scopegate_store_redis_outbox_pending 0.0"));
 
         ScopegateMain b = gateways.start("b", redis.uri());

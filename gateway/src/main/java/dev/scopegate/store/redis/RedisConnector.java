@@ -86,11 +86,19 @@ final class RedisConnector implements AutoCloseable {
     private RedisClient standalone;
     private RedisClusterClient cluster;
 
+    /** A connector whose password, if any, is in the URI. */
+    RedisConnector(String uri) {
+        this(uri, null);
+    }
+
     /**
+     * @param password the password of the Redis data nodes ({@code store.redis.password-file}),
+     *                 for a URI that names none (a user name alone, {@code redis://user:@host}, is
+     *                 kept); null: the URI's own
      * @throws IllegalArgumentException if Lettuce cannot parse {@code uri} (the message never
      *                                  quotes a password)
      */
-    RedisConnector(String uri) {
+    RedisConnector(String uri, String password) {
         Objects.requireNonNull(uri, "uri");
         this.description = describe(uri);
         String scheme = uri.substring(0, Math.max(0, uri.indexOf("://"))).toLowerCase(Locale.ROOT);
@@ -103,8 +111,14 @@ final class RedisConnector implements AutoCloseable {
             throw new IllegalArgumentException("store.redis.uri " + description + " is not a Redis URI Lettuce accepts");
         }
         this.timeout = uri.contains("timeout=") ? uris.get(0).getTimeout() : DEFAULT_TIMEOUT;
+        String user = password == null ? null : userName(uri);
         for (RedisURI u : uris) {
             u.setTimeout(timeout);
+            if (password != null && user != null) {
+                u.setAuthentication(user, password.toCharArray());
+            } else if (password != null) {
+                u.setAuthentication(password.toCharArray());
+            }
         }
         this.resources = DefaultClientResources.builder()
                 .ioThreadPoolSize(2)
@@ -241,6 +255,17 @@ final class RedisConnector implements AutoCloseable {
             return uri;
         }
         return uri.substring(0, start) + "***" + uri.substring(at);
+    }
+
+    /** The {@code user} of {@code scheme://user:@host…} (a user name without a password), else null. */
+    private static String userName(String uri) {
+        int scheme = uri.indexOf("://");
+        int start = scheme < 0 ? 0 : scheme + 3;
+        int at = uri.lastIndexOf('@', authorityEnd(uri, start) - 1);
+        if (at <= start || uri.charAt(at - 1) != ':' || at - 1 == start) {
+            return null;
+        }
+        return uri.substring(start, at - 1);
     }
 
     private static String hostList(String uri) {

@@ -102,9 +102,17 @@ public final class RedisRegistrationStore implements RegistrationStore, MeterBin
      * @param poll         interval of the change-counter poll and health probe
      * @param outboxDir    where writes wait while Redis is away; null: no outbox, failed writes
      *                     fail (command-line tools)
+     * @param password     {@code store.redis.password-file}'s content for a URI without a password;
+     *                     null: the URI's own (never shown by {@link #toString()})
      */
     public record Settings(String uri, String keyPrefix, Duration ttl, Duration cacheRefresh, Duration poll,
-                           Path outboxDir) {
+                           Path outboxDir, String password) {
+
+        /** Settings whose password, if any, is in the URI. */
+        public Settings(String uri, String keyPrefix, Duration ttl, Duration cacheRefresh, Duration poll, Path outboxDir) {
+            this(uri, keyPrefix, ttl, cacheRefresh, poll, outboxDir, null);
+        }
+
         public Settings {
             Objects.requireNonNull(uri, "uri");
             Objects.requireNonNull(keyPrefix, "keyPrefix");
@@ -122,17 +130,18 @@ public final class RedisRegistrationStore implements RegistrationStore, MeterBin
             Duration expire = config.cache().registrations().expireAfterAccess();
             Duration refresh = expire.compareTo(DEFAULT_CACHE_REFRESH) < 0 ? expire : DEFAULT_CACHE_REFRESH;
             return new Settings(redis.uri(), redis.keyPrefix(), saturatedPlus(expire, refresh), refresh, DEFAULT_POLL,
-                    Path.of(config.store().path()));
+                    Path.of(config.store().path()), redis.password());
         }
 
         public Settings withoutOutbox() {
-            return new Settings(uri, keyPrefix, ttl, cacheRefresh, poll, null);
+            return new Settings(uri, keyPrefix, ttl, cacheRefresh, poll, null, password);
         }
 
         @Override
         public String toString() {
             return "Settings[uri=" + RedisConnector.describe(uri) + ", keyPrefix=" + keyPrefix + ", ttl=" + ttl
-                    + ", cacheRefresh=" + cacheRefresh + ", poll=" + poll + ", outboxDir=" + outboxDir + "]";
+                    + ", cacheRefresh=" + cacheRefresh + ", poll=" + poll + ", outboxDir=" + outboxDir
+                    + ", password=" + (password == null ? "null" : "***") + "]";
         }
 
         private static Duration saturatedPlus(Duration a, Duration b) {
@@ -182,7 +191,7 @@ public final class RedisRegistrationStore implements RegistrationStore, MeterBin
         this.ttlMillis = Long.toString(settings.ttl().toMillis());
         this.outbox = settings.outboxDir() == null ? null : new Outbox(settings.outboxDir());
         try {
-            this.connector = new RedisConnector(settings.uri());
+            this.connector = new RedisConnector(settings.uri(), settings.password());
         } catch (RuntimeException e) {
             if (outbox != null) {
                 outbox.close();

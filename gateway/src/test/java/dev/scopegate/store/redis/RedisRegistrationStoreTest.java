@@ -309,6 +309,25 @@ class RedisRegistrationStoreTest {
     }
 
     @Test
+    void thePasswordCanComeFromPasswordFileForAUriWithoutOne() throws Exception {
+        RedisServer r = redis("r", "--requirepass", "s3cret-from-file");
+        Path secret = java.nio.file.Files.writeString(dir.resolve("redis-password"), "s3cret-from-file\n");
+        for (String uri : List.of("redis://127.0.0.1:" + r.port(), "redis://default:@127.0.0.1:" + r.port())) {
+            dev.scopegate.config.ScopegateConfig config = new dev.scopegate.config.ConfigLoader(n -> null).parse("""
+                    store: {type: redis, path: "%s", redis: {uri: "%s", password-file: "%s"}}
+                    """.formatted(dir.resolve("store"), uri, secret), "t.yaml");
+            RedisRegistrationStore.Settings settings = RedisRegistrationStore.Settings.from(config).withoutOutbox();
+            RedisRegistrationStore s = later(new RedisRegistrationStore(settings, Clock.systemUTC()));
+
+            s.put(reg("c1", "a", T0)).join();
+            assertThat(s.get("c1").join()).as(uri).isPresent();
+            assertThat(settings.toString()).doesNotContain("s3cret").contains("password=***");
+        }
+        RedisRegistrationStore unauthenticated = store("redis://127.0.0.1:" + r.port(), null);
+        assertThatThrownBy(() -> unauthenticated.get("c1").join()).isInstanceOf(CompletionException.class);
+    }
+
+    @Test
     void aServerInClusterModeIsUsedAsACluster() throws Exception {
         RedisServer r = redis("cluster", "--cluster-enabled", "yes", "--cluster-announce-ip", "127.0.0.1",
                 "--cluster-config-file", dir.resolve("cluster").resolve("nodes.conf").toString());
