@@ -18,7 +18,8 @@ import java.util.Objects;
  *
  * <p>Restart-only settings are those that the running process built something from once:
  * sockets ({@code listen.*}, {@code admin.host}, {@code admin.port}), the upstream pool
- * ({@code upstream.connect-timeout}, {@code upstream.max-connections}, {@code upstream.idle-timeout}),
+ * ({@code upstream.connect-timeout}, {@code upstream.max-connections}, {@code upstream.idle-timeout},
+ * {@code upstream.tls}: which files; their contents are re-read when they change),
  * the HTTP decoder ({@code limits.max-header-bytes}, {@code limits.max-initial-line-bytes}), the
  * store and its cache ({@code store.*}, {@code cache.*}), the metadata fetcher
  * ({@code upstream.url}, {@code public-base-url}), the document and resource caches
@@ -29,7 +30,7 @@ public final class ConfigChanges {
 
     private static final List<String> RESTART_ONLY = List.of(
             "listen", "admin.host", "admin.port", "public-base-url", "upstream.url",
-            "upstream.connect-timeout", "upstream.max-connections", "upstream.idle-timeout",
+            "upstream.connect-timeout", "upstream.max-connections", "upstream.idle-timeout", "upstream.tls",
             "limits.max-header-bytes", "limits.max-initial-line-bytes", "store", "cache",
             "scope.document", "resources", "logging.json");
 
@@ -71,7 +72,7 @@ public final class ConfigChanges {
         Upstream ru = running.upstream();
         Upstream nu = next.upstream();
         Upstream upstream = new Upstream(ru.url(), ru.connectTimeout(), nu.responseTimeout(), ru.maxConnections(),
-                ru.idleTimeout(), nu.rewriteHost());
+                ru.idleTimeout(), nu.rewriteHost(), ru.tls());
         Admin admin = new Admin(running.admin().host(), running.admin().port(), next.admin().token());
         Limits rl = running.limits();
         Limits nl = next.limits();

@@ -26,6 +26,8 @@ import dev.scopegate.config.ScopegateConfig.StoreType;
 import dev.scopegate.config.ScopegateConfig.Tls;
 import dev.scopegate.config.ScopegateConfig.Trigger;
 import dev.scopegate.config.ScopegateConfig.Upstream;
+import dev.scopegate.config.ScopegateConfig.UpstreamTls;
+import dev.scopegate.tls.TestPki;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -83,7 +85,7 @@ class ConfigLoaderTest {
         assertThat(c.publicBaseUrl()).isNull();
         assertThat(c.trustedProxies()).isEmpty();
         assertThat(c.upstream()).isEqualTo(new Upstream(URI.create("http://127.0.0.1:8081"), Duration.ofSeconds(2),
-                Duration.ofSeconds(30), 512, Duration.ofSeconds(60), false));
+                Duration.ofSeconds(30), 512, Duration.ofSeconds(60), false, UpstreamTls.NONE));
         assertThat(c.routes()).isEmpty();
         assertThat(c.metadata()).isEqualTo(new Metadata(Duration.ofMinutes(5), new Augment(null, false)));
         assertThat(c.endpoints()).isEqualTo(new Endpoints(null, null, null, null));
@@ -123,8 +125,14 @@ class ConfigLoaderTest {
 
     @Test
     void everyKeyIsParsed() throws Exception {
-        Path cert = Files.writeString(dir.resolve("cert.pem"), "cert");
-        Path key = Files.writeString(dir.resolve("key.pem"), "key");
+        TestPki pki = TestPki.create("ConfigLoaderTest CA");
+        Path cert = dir.resolve("cert.pem");
+        Path key = dir.resolve("key.pem");
+        pki.server("listener").write(cert, key);
+        Path ca = Files.writeString(dir.resolve("ca.pem"), pki.pem());
+        Path clientCert = dir.resolve("client.pem");
+        Path clientKey = dir.resolve("client-key.pem");
+        pki.client("scopegate").write(clientCert, clientKey);
         String yaml = """
                 listen:
                   host: 127.0.0.2
@@ -141,6 +149,7 @@ class ConfigLoaderTest {
                   max-connections: 7
                   idle-timeout: 90
                   rewrite-host: true
+                  tls: {ca: "%s", cert: "%s", key: "%s"}
                 routes:
                   - prefix: /mcp
                     url: http://127.0.0.1:3000
@@ -189,7 +198,7 @@ class ConfigLoaderTest {
                 cache:
                   registrations: {max-size: 10, expire-after-access: 2h}
                 logging: {access: false, json: true}
-                """.formatted(cert, key);
+                """.formatted(cert, key, ca, clientCert, clientKey);
 
         ScopegateConfig c = parse(yaml);
 
@@ -199,7 +208,8 @@ class ConfigLoaderTest {
                 URI.create("https://my-domain"),
                 List.of(Cidr.parse("10.0.0.0/8"), Cidr.parse("::1")),
                 new Upstream(URI.create("https://idp.internal:9443/base"), Duration.ofMillis(500), Duration.ofHours(1),
-                        7, Duration.ofSeconds(90), true),
+                        7, Duration.ofSeconds(90), true,
+                        new UpstreamTls(ca.toString(), clientCert.toString(), clientKey.toString())),
                 List.of(new Route("/mcp", URI.create("http://127.0.0.1:3000"), false),
                         new Route("/files", URI.create("http://files:80"), true)),
                 new Metadata(Duration.ofMinutes(1), new Augment(List.of("openid", "worker:read"), true)),
@@ -493,7 +503,7 @@ class ConfigLoaderTest {
 
     @Test
     void tlsFilesAreCheckedForReadability() throws Exception {
-        Path cert = Files.writeString(dir.resolve("c.pem"), "c");
+        Path cert = Files.writeString(dir.resolve("c.pem"), TestPki.create("CA").pem());
         String yaml = "listen: {tls: {cert: \"" + cert + "\", key: \"" + dir.resolve("missing.pem") + "\"}}";
 
         assertThat(errors(yaml)).singleElement().asString()
