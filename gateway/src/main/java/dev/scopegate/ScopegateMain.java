@@ -47,15 +47,15 @@ import dev.scopegate.metrics.MetadataMetrics;
 import dev.scopegate.metrics.ReadinessMetrics;
 import dev.scopegate.metrics.MetricsRegistry;
 import dev.scopegate.metrics.ReloadMetrics;
+import dev.scopegate.metrics.TlsMetrics;
+import dev.scopegate.tls.ReloadingSslContext;
 import dev.scopegate.store.redis.RedisRegistrationStore;
 import io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.File;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.URL;
@@ -110,6 +110,9 @@ public final class ScopegateMain implements AutoCloseable {
     private final NettyHttpFetcher documentFetcher;
     private final MetadataService metadata;
     private final UpstreamClient upstream;
+    /** Certificate files of listen.tls and upstream.tls, re-read when they change; null when not set. */
+    private final ReloadingSslContext listenerTls;
+    private final ReloadingSslContext idpTls;
     private final ProxyServer proxy;
     private final AdminServer admin;
     /** The probes-only listener of {@code health.port}; null when that is 0. */
@@ -172,9 +175,17 @@ public final class ScopegateMain implements AutoCloseable {
         CaffeineCacheMetrics.monitor(registry, registrations.cache(), MeterNames.CACHE_REGISTRATIONS);
         CaffeineCacheMetrics.monitor(registry, registrations.unknownClients(), MeterNames.CACHE_UNKNOWN_CLIENTS);
 
-        fetcher = NettyHttpFetcher.builder(transport.workers()).channelType(transport.channelType())
-                .resolverExecutor(blocking).build();
+        // upstream.tls applies to every connection to the IdP's origin: proxied requests and metadata.
         URI upstreamUrl = initial.upstream().url();
+        TlsMetrics tlsMetrics = new TlsMetrics(registry);
+        idpTls = initial.upstream().tls().configured()
+                ? ReloadingSslContext.client(initial.upstream().tls(), tlsMetrics) : null;
+        NettyHttpFetcher.Builder fetcherBuilder = NettyHttpFetcher.builder(transport.workers())
+                .channelType(transport.channelType()).resolverExecutor(blocking);
+        if (idpTls != null) {
+            fetcherBuilder.sslContext(upstreamUrl, idpTls);
+        }
+        fetcher = fetcherBuilder.build();
         metadata = new MetadataService(fetcher, upstreamUrl, initial.publicBaseUrl(),
                 MetadataService.issuerPathOf(initial.publicBaseUrl()), initial.metadata().refresh(),
                 scheduler, clock, initial.metadata().augment());
@@ -210,10 +221,12 @@ public final class ScopegateMain implements AutoCloseable {
         proxyMetrics.declareUpstreamErrors(Arrays.stream(UpstreamFailure.Kind.values()).map(UpstreamFailure.Kind::label).toList());
         upstream = new UpstreamClient(transport.channelType(), new OffLoopResolverGroup(blocking),
                 new UpstreamClient.Settings(initial.upstream().connectTimeout(), initial.upstream().maxConnections(),
-                        transport.threads(), initial.upstream().idleTimeout(), 65536));
+                        transport.threads(), initial.upstream().idleTimeout(), 65536),
+                upstreamTls(Origin.of(upstreamUrl), idpTls));
         Supplier<ProxySettings> settings = derived(config, ProxySettings::from);
         ScopegateConfig.Listen listen = initial.listen();
-        proxy = new ProxyServer(transport, new ProxyServer.Listener(listen.host(), listen.port(), serverTls(listen.tls()),
+        listenerTls = listen.tls().enabled() ? ReloadingSslContext.server(listen.tls(), tlsMetrics) : null;
+        proxy = new ProxyServer(transport, new ProxyServer.Listener(listen.host(), listen.port(), listenerTls,
                 initial.limits().maxInitialLineBytes(), initial.limits().maxHeaderBytes(), CLIENT_IDLE_TIMEOUT),
                 settings, upstream, router, proxyMetrics, new AccessLog(initial.logging().json()), lifecycle);
         admin = new AdminServer(transport, initial.admin().host(), initial.admin().port(), config::current, registry,
@@ -232,6 +245,8 @@ public final class ScopegateMain implements AutoCloseable {
         if (health != null) {
             health.start();
         }
+        watchCertificates(idpTls);
+        watchCertificates(listenerTls);
         log.info("scopegate started: upstream {}, store {} at {}", upstreamUrl, initial.store().type(),
                 initial.store().path());
     }
@@ -319,11 +334,22 @@ public final class ScopegateMain implements AutoCloseable {
         return new SqliteRegistrationStore(Path.of(c.store().path()));
     }
 
-    private static SslContext serverTls(ScopegateConfig.Tls tls) throws Exception {
-        if (!tls.enabled()) {
-            return null;
+    /**
+     * The TLS context of each upstream origin: {@code upstream.tls} for the IdP's origin (whichever
+     * route reaches it), the JDK's trust store and no client certificate for every other.
+     */
+    private static Function<Origin, SslContext> upstreamTls(Origin idp, /* nullable */ ReloadingSslContext idpTls) {
+        SslContext defaults = UpstreamClient.defaultSsl();
+        if (idpTls == null) {
+            return origin -> defaults;
         }
-        return SslContextBuilder.forServer(new File(tls.cert()), new File(tls.key())).build();
+        return origin -> origin.port() == idp.port() && origin.host().equalsIgnoreCase(idp.host()) ? idpTls.get() : defaults;
+    }
+
+    private static void watchCertificates(/* nullable */ ReloadingSslContext tls) throws java.io.IOException {
+        if (tls != null) {
+            tls.watch(ConfigWatcher.DEFAULT_DEBOUNCE);
+        }
     }
 
     /** {@code /admin/*} exposes client data: never on a non-loopback address without a token. */
@@ -375,6 +401,8 @@ public final class ScopegateMain implements AutoCloseable {
         if (health != null) {
             health.close();
         }
+        closeQuietly(listenerTls);
+        closeQuietly(idpTls);
         admin.close();
         metadata.close();
         upstream.close();
@@ -385,6 +413,12 @@ public final class ScopegateMain implements AutoCloseable {
         store.close();
         blocking.shutdownNow();
         metrics.close();
+    }
+
+    private static void closeQuietly(/* nullable */ ReloadingSslContext tls) {
+        if (tls != null) {
+            tls.close();
+        }
     }
 
     /** Starts a gateway in this JVM (tests, embedding), without reload: there is no file. */

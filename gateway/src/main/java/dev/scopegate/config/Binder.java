@@ -26,6 +26,7 @@ import dev.scopegate.config.ScopegateConfig.Tls;
 import dev.scopegate.config.ScopegateConfig.Trigger;
 import dev.scopegate.config.ScopegateConfig.UnknownClients;
 import dev.scopegate.config.ScopegateConfig.Upstream;
+import dev.scopegate.config.ScopegateConfig.UpstreamTls;
 import dev.scopegate.config.YamlNode.Entry;
 import dev.scopegate.config.YamlNode.Kind;
 import dev.scopegate.config.YamlNode.Mapping;
@@ -141,15 +142,14 @@ final class Binder {
             String missing = cert == null ? "cert" : "key";
             problems.add(t.mark, t.path(missing), "set both tls.cert and tls.key for TLS, or neither for plain HTTP");
         } else if (cert != null) {
-            checkReadableFile(t, "cert", cert);
-            checkReadableFile(t, "key", key);
+            checkKeyPair(t, cert, key);
         }
         Duration drain = s.duration("drain-timeout", DRAIN_TIMEOUT, true);
         s.finish();
         return new Listen(host, port, new Tls(cert, key), drain);
     }
 
-    private void checkReadableFile(Section s, String key, String file) {
+    private boolean checkReadableFile(Section s, String key, String file) {
         boolean ok;
         try {
             Path p = Path.of(file);
@@ -161,6 +161,43 @@ final class Binder {
             problems.add(s.markOf(key), s.path(key), "'" + file + "' is not a readable file"
                     + " (relative paths are resolved against the working directory)");
         }
+        return ok;
+    }
+
+    /**
+     * {@code cert} and {@code key} of section {@code s}: readable PEM files, a certificate chain and a
+     * private key that belongs to its first certificate ({@link PemFiles}).
+     */
+    private void checkKeyPair(Section s, String cert, String key) {
+        List<java.security.cert.X509Certificate> chain = pem(s, "cert", cert, PemFiles::certificates);
+        java.security.PrivateKey privateKey = pem(s, "key", key, PemFiles::privateKey);
+        if (chain != null && privateKey != null) {
+            try {
+                PemFiles.checkPair(privateKey, chain.get(0));
+            } catch (PemFiles.PemException e) {
+                problems.add(s.markOf("key"), s.path("key"), "'" + key + "': " + e.getMessage() + " in "
+                        + s.path("cert") + " '" + cert + "'");
+            }
+        }
+    }
+
+    private interface PemReader<T> {
+        T read(byte[] pem) throws PemFiles.PemException;
+    }
+
+    /** The content of PEM file {@code file} under {@code key}, or null (reported) when unreadable or invalid. */
+    private <T> T pem(Section s, String key, String file, PemReader<T> reader) {
+        if (!checkReadableFile(s, key, file)) {
+            return null;
+        }
+        try {
+            return reader.read(Files.readAllBytes(Path.of(file)));
+        } catch (java.io.IOException e) {
+            problems.add(s.markOf(key), s.path(key), "'" + file + "' cannot be read: " + e.getMessage());
+        } catch (PemFiles.PemException e) {
+            problems.add(s.markOf(key), s.path(key), "'" + file + "' " + e.getMessage());
+        }
+        return null;
     }
 
     private Admin admin(Section s) {
@@ -278,8 +315,32 @@ final class Binder {
         int maxConnections = s.integer("max-connections", 512, 1, Integer.MAX_VALUE);
         Duration idle = s.duration("idle-timeout", IDLE_TIMEOUT, false);
         boolean rewriteHost = s.bool("rewrite-host", false);
+        UpstreamTls tls = upstreamTls(s.section("tls"), url);
         s.finish();
-        return new Upstream(url, connect, response, read, maxConnections, idle, rewriteHost);
+        return new Upstream(url, connect, response, read, maxConnections, idle, rewriteHost, tls);
+    }
+
+    private UpstreamTls upstreamTls(Section t, URI url) {
+        String ca = t.nullableString("ca");
+        String cert = t.nullableString("cert");
+        String key = t.nullableString("key");
+        t.finish();
+        if (ca != null) {
+            pem(t, "ca", ca, PemFiles::certificates);
+        }
+        if ((cert == null) != (key == null)) {
+            String missing = cert == null ? "cert" : "key";
+            problems.add(t.mark, t.path(missing), "set both tls.cert and tls.key for a client certificate (mTLS),"
+                    + " or neither");
+        } else if (cert != null) {
+            checkKeyPair(t, cert, key);
+        }
+        UpstreamTls tls = new UpstreamTls(ca, cert, key);
+        if (tls.configured() && !"https".equalsIgnoreCase(url.getScheme())) {
+            problems.add(t.mark, t.path, "applies to an https IdP, but upstream.url is " + url
+                    + ": write https://, or remove upstream.tls");
+        }
+        return tls;
     }
 
     private List<Route> routes(Section top) {

@@ -20,7 +20,8 @@ import java.util.Objects;
  * <p>Restart-only settings are those that the running process built something from once:
  * sockets ({@code listen.*}, {@code admin.host}, {@code admin.port}, {@code health.host},
  * {@code health.port}), the upstream pool
- * ({@code upstream.connect-timeout}, {@code upstream.max-connections}, {@code upstream.idle-timeout}),
+ * ({@code upstream.connect-timeout}, {@code upstream.max-connections}, {@code upstream.idle-timeout},
+ * {@code upstream.tls}: which files; their contents are re-read when they change),
  * the HTTP decoder ({@code limits.max-header-bytes}, {@code limits.max-initial-line-bytes}), the
  * store and its cache ({@code store.*}, {@code cache.*}), the metadata fetcher
  * ({@code upstream.url}, {@code public-base-url}), the document and resource caches
@@ -31,7 +32,7 @@ public final class ConfigChanges {
 
     private static final List<String> RESTART_ONLY = List.of(
             "listen", "admin.host", "admin.port", "public-base-url", "upstream.url",
-            "upstream.connect-timeout", "upstream.max-connections", "upstream.idle-timeout",
+            "upstream.connect-timeout", "upstream.max-connections", "upstream.idle-timeout", "upstream.tls",
             "limits.max-header-bytes", "limits.max-initial-line-bytes", "store", "cache",
             "scope.document", "resources", "logging.json", "health.host", "health.port");
 
@@ -73,7 +74,7 @@ public final class ConfigChanges {
         Upstream ru = running.upstream();
         Upstream nu = next.upstream();
         Upstream upstream = new Upstream(ru.url(), ru.connectTimeout(), nu.responseTimeout(), nu.readTimeout(),
-                ru.maxConnections(), ru.idleTimeout(), nu.rewriteHost());
+                ru.maxConnections(), ru.idleTimeout(), nu.rewriteHost(), ru.tls());
         Admin admin = new Admin(running.admin().host(), running.admin().port(), next.admin().token(),
                 next.admin().tokenFile());
         Limits rl = running.limits();

@@ -17,6 +17,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -44,8 +45,11 @@ import java.util.concurrent.TimeUnit;
  * continuously cannot hold a reload back. {@code onChange} may still see an unchanged file: it is
  * expected to compare content ({@link ConfigReloader#reloadIfChanged()}).
  *
- * <p>Runs one daemon thread, {@code scopegate-config-watch}; {@code onChange} runs on it.
- * {@link #close()} stops it. Thread-safe.
+ * <p>Several files may be watched at once (a certificate and its key, in one directory or several):
+ * an event that counts for any of them triggers the one {@code onChange}.
+ *
+ * <p>Runs one daemon thread ({@code scopegate-config-watch} for the config file); {@code onChange}
+ * runs on it. {@link #close()} stops it. Thread-safe.
  */
 public final class ConfigWatcher implements AutoCloseable {
 
@@ -54,7 +58,7 @@ public final class ConfigWatcher implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ConfigWatcher.class);
 
-    private final Path file;
+    private final List<Path> files;
     private final Duration debounce;
     private final Runnable onChange;
     private final WatchService watch;
@@ -70,7 +74,20 @@ public final class ConfigWatcher implements AutoCloseable {
      * @param onChange called on the watch thread; exceptions are logged and watching goes on
      */
     public ConfigWatcher(Path file, Duration debounce, Runnable onChange) throws IOException {
-        this.file = Objects.requireNonNull(file, "file").toAbsolutePath().normalize();
+        this(List.of(Objects.requireNonNull(file, "file")), debounce, onChange, "scopegate-config-watch");
+    }
+
+    /**
+     * @param files      the files (each may be a symlink); their directories must exist
+     * @param debounce   quiet time before {@code onChange}
+     * @param onChange   called on the watch thread; exceptions are logged and watching goes on
+     * @param threadName the name of the watch thread
+     */
+    public ConfigWatcher(List<Path> files, Duration debounce, Runnable onChange, String threadName) throws IOException {
+        if (files.isEmpty()) {
+            throw new IllegalArgumentException("no file to watch");
+        }
+        this.files = files.stream().map(f -> f.toAbsolutePath().normalize()).distinct().toList();
         this.debounce = Objects.requireNonNull(debounce, "debounce");
         this.onChange = Objects.requireNonNull(onChange, "onChange");
         this.watch = FileSystems.getDefault().newWatchService();
@@ -80,14 +97,14 @@ public final class ConfigWatcher implements AutoCloseable {
             watch.close();
             throw e;
         }
-        this.thread = new Thread(this::run, "scopegate-config-watch");
+        this.thread = new Thread(this::run, Objects.requireNonNull(threadName, "threadName"));
         this.thread.setDaemon(true);
     }
 
     /** Starts the watch thread. */
     public ConfigWatcher start() {
         thread.start();
-        log.info("watching {} for changes", file);
+        log.info("watching {} for changes", files.size() == 1 ? files.get(0) : files);
         return this;
     }
 
@@ -116,12 +133,12 @@ public final class ConfigWatcher implements AutoCloseable {
                 try {
                     rewatch();
                 } catch (IOException | RuntimeException e) {
-                    log.warn("cannot watch the directory of {}'s target: {}", file, e.toString());
+                    log.warn("cannot watch the directory of {}'s target: {}", files, e.toString());
                 }
                 try {
                     onChange.run();
                 } catch (RuntimeException e) {
-                    log.error("config change handler failed", e);
+                    log.error("change handler of {} failed", files, e);
                 }
             }
         } catch (InterruptedException e) {
@@ -151,19 +168,21 @@ public final class ConfigWatcher implements AutoCloseable {
         return names.contains(name) || name.toString().startsWith("..");
     }
 
-    /** Watches the file's directory and, for a symlink, its target's directory; drops stale target watches. */
+    /** Watches each file's directory and, for a symlink, its target's directory; drops stale target watches. */
     private void rewatch() throws IOException {
         Set<Path> wanted = new LinkedHashSet<>();
-        wanted.add(file.getParent());
-        names.add(file.getFileName());
-        try {
-            Path real = file.toRealPath();
-            if (real.getParent() != null) {
-                wanted.add(real.getParent());
-                names.add(real.getFileName()); // kept: a stale name costs at most one needless compare
+        for (Path file : files) {
+            wanted.add(file.getParent());
+            names.add(file.getFileName());
+            try {
+                Path real = file.toRealPath();
+                if (real.getParent() != null) {
+                    wanted.add(real.getParent());
+                    names.add(real.getFileName()); // kept: a stale name costs at most one needless compare
+                }
+            } catch (IOException e) {
+                // missing for a moment (mid-swap): the directory watch still sees it come back
             }
-        } catch (IOException e) {
-            // missing for a moment (mid-swap): the directory watch still sees it come back
         }
         for (Path dir : wanted) {
             if (!keys.containsKey(dir) && Files.isDirectory(dir)) {
@@ -171,8 +190,10 @@ public final class ConfigWatcher implements AutoCloseable {
                         StandardWatchEventKinds.ENTRY_MODIFY, StandardWatchEventKinds.ENTRY_DELETE));
             }
         }
-        if (!keys.containsKey(file.getParent())) {
-            throw new IOException("cannot watch " + file.getParent() + ": not a directory");
+        for (Path file : files) {
+            if (!keys.containsKey(file.getParent())) {
+                throw new IOException("cannot watch " + file.getParent() + ": not a directory");
+            }
         }
         for (Iterator<Map.Entry<Path, WatchKey>> it = keys.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<Path, WatchKey> e = it.next();

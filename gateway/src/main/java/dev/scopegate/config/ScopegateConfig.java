@@ -79,7 +79,21 @@ public record ScopegateConfig(
      * silence between two reads of a response after its head ({@link Duration#ZERO}: none).
      */
     public record Upstream(URI url, Duration connectTimeout, Duration responseTimeout, Duration readTimeout,
-                           int maxConnections, Duration idleTimeout, boolean rewriteHost) {}
+                           int maxConnections, Duration idleTimeout, boolean rewriteHost, UpstreamTls tls) {}
+
+    /**
+     * {@code upstream.tls}: PEM files for the connections to the IdP's origin (proxied requests and
+     * metadata fetches). {@code ca} (nullable) replaces the JDK trust store for them; {@code cert}
+     * and {@code key} (both or neither) are the client certificate chain and its key for mTLS.
+     */
+    public record UpstreamTls(/* nullable */ String ca, /* nullable */ String cert, /* nullable */ String key) {
+        public static final UpstreamTls NONE = new UpstreamTls(null, null, null);
+
+        /** Whether any file is set (otherwise the JDK defaults apply). */
+        public boolean configured() {
+            return ca != null || cert != null;
+        }
+    }
 
     /**
      * One entry of {@code routes}: requests whose path starts with {@code prefix} go to {@code url}.

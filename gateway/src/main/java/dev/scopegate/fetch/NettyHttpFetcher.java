@@ -41,6 +41,7 @@ import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -56,6 +57,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 import java.util.function.Predicate;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
@@ -90,6 +92,8 @@ public final class NettyHttpFetcher implements HttpFetcher, AutoCloseable {
     private final Class<? extends Channel> channelType;
     private final Duration connectTimeout;
     private final SslContext sslContext;
+    /** {@code host:port} (host lower-case) of https origins with a context of their own. */
+    private final Map<String, Supplier<SslContext>> originSslContexts;
     private final Executor resolverExecutor;
     private final /* nullable */ ExecutorService ownedResolver;
     private final Predicate<InetAddress> addressFilter;
@@ -107,6 +111,7 @@ public final class NettyHttpFetcher implements HttpFetcher, AutoCloseable {
         this.channelType = b.channelType;
         this.connectTimeout = b.connectTimeout;
         this.sslContext = b.sslContext != null ? b.sslContext : defaultSslContext();
+        this.originSslContexts = Map.copyOf(b.originSslContexts);
         if (b.resolverExecutor != null) {
             this.resolverExecutor = b.resolverExecutor;
             this.ownedResolver = null;
@@ -205,6 +210,7 @@ public final class NettyHttpFetcher implements HttpFetcher, AutoCloseable {
         private Class<? extends Channel> channelType = NioSocketChannel.class;
         private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
         private SslContext sslContext;
+        private final Map<String, Supplier<SslContext>> originSslContexts = new HashMap<>();
         private Executor resolverExecutor;
         private Predicate<InetAddress> addressFilter = a -> true;
         private String userAgent = "scopegate";
@@ -242,6 +248,22 @@ public final class NettyHttpFetcher implements HttpFetcher, AutoCloseable {
         }
 
         /**
+         * The client TLS context of connections to one https origin ({@code scheme://host[:port]} of
+         * {@code origin}; path ignored) instead of {@link #sslContext}: the IdP's CA bundle and client
+         * certificate. Read at each new connection, so a context that is reloaded applies to the next
+         * fetch. Host-name verification stays on.
+         */
+        public Builder sslContext(URI origin, Supplier<SslContext> context) {
+            Objects.requireNonNull(context, "context");
+            Target t = Target.of(origin);
+            if (!t.tls()) {
+                throw new IllegalArgumentException("not an https origin: " + origin);
+            }
+            originSslContexts.put(originKey(t), context);
+            return this;
+        }
+
+        /**
          * Where the blocking JDK host-name lookup runs (default: two daemon threads owned and
          * stopped by the fetcher). IP literals are never looked up.
          */
@@ -268,6 +290,10 @@ public final class NettyHttpFetcher implements HttpFetcher, AutoCloseable {
         public NettyHttpFetcher build() {
             return new NettyHttpFetcher(this);
         }
+    }
+
+    private static String originKey(Target t) {
+        return t.host().toLowerCase(Locale.ROOT) + ":" + t.port();
     }
 
     /** Where to connect and what to put in the request line and default {@code Host}. */
@@ -441,7 +467,9 @@ public final class NettyHttpFetcher implements HttpFetcher, AutoCloseable {
             protected void initChannel(Channel ch) {
                 ChannelPipeline p = ch.pipeline();
                 if (target.tls()) {
-                    SslHandler tls = sslContext.newHandler(ch.alloc(), target.host(), target.port());
+                    Supplier<SslContext> own = originSslContexts.get(originKey(target));
+                    SslContext context = own == null ? sslContext : own.get();
+                    SslHandler tls = context.newHandler(ch.alloc(), target.host(), target.port());
                     SSLEngine engine = tls.engine();
                     SSLParameters params = engine.getSSLParameters();
                     params.setEndpointIdentificationAlgorithm("HTTPS");

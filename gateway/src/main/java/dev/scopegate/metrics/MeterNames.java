@@ -98,6 +98,18 @@ public final class MeterNames {
     /** Gauge, 1 while the file holds a restart-only change the process does not run yet. */
     public static final String CONFIG_RESTART_PENDING = "scopegate.config.restart.pending";
 
+    /**
+     * Counter; tags {@code context} ({@code listener}: {@code listen.tls}; {@code upstream}:
+     * {@code upstream.tls}) and {@code outcome} ({@code ok}, {@code failed}): certificate files
+     * re-read after they changed; a failed one left the running certificate in use.
+     */
+    public static final String TLS_RELOADS = "scopegate.tls.reloads";
+    /**
+     * Gauge, seconds since the epoch; tag {@code context}: when the certificate in use expires
+     * (its {@code notAfter}): the listener's, or the client certificate sent to the IdP.
+     */
+    public static final String TLS_CERTIFICATE_EXPIRY = "scopegate.tls.certificate.expiry.timestamp";
+
     /** Function counter: access and audit lines dropped because the log writer was behind or failing. */
     public static final String LOG_DROPPED = "scopegate.log.dropped";
 

@@ -18,6 +18,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * The proxy listener: binds, builds each client pipeline in named steps, and shuts down
@@ -31,8 +32,12 @@ public final class ProxyServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ProxyServer.class);
 
-    /** Listener settings fixed for the life of the process. */
-    public record Listener(String host, int port, /* nullable */ SslContext tls, int maxInitialLineBytes,
+    /**
+     * Listener settings fixed for the life of the process. {@code tls} (null: plain HTTP) is asked
+     * for its current context at each accepted connection, on the event loop: it must return at once
+     * (a reloading certificate swaps the context it returns; connections already open keep theirs).
+     */
+    public record Listener(String host, int port, /* nullable */ Supplier<SslContext> tls, int maxInitialLineBytes,
                            int maxHeaderBytes, Duration clientIdleTimeout) {}
 
     private final Transport transport;
@@ -79,7 +84,7 @@ public final class ProxyServer implements AutoCloseable {
 
     private void addTlsHandler(SocketChannel ch, ChannelPipeline p) {
         if (listener.tls() != null) {
-            p.addLast("tls", listener.tls().newHandler(ch.alloc()));
+            p.addLast("tls", listener.tls().get().newHandler(ch.alloc()));
         }
     }
 

@@ -28,6 +28,8 @@ import dev.scopegate.config.ScopegateConfig.Tls;
 import dev.scopegate.config.ScopegateConfig.Trigger;
 import dev.scopegate.config.ScopegateConfig.UnknownClients;
 import dev.scopegate.config.ScopegateConfig.Upstream;
+import dev.scopegate.config.ScopegateConfig.UpstreamTls;
+import dev.scopegate.tls.TestPki;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -85,7 +87,7 @@ class ConfigLoaderTest {
         assertThat(c.publicBaseUrl()).isNull();
         assertThat(c.trustedProxies()).isEmpty();
         assertThat(c.upstream()).isEqualTo(new Upstream(URI.create("http://127.0.0.1:8081"), Duration.ofSeconds(2),
-                Duration.ofSeconds(30), Duration.ofSeconds(60), 512, Duration.ofSeconds(60), false));
+                Duration.ofSeconds(30), Duration.ofSeconds(60), 512, Duration.ofSeconds(60), false, UpstreamTls.NONE));
         assertThat(c.routes()).isEmpty();
         assertThat(c.metadata()).isEqualTo(new Metadata(Duration.ofMinutes(5), new Augment(null, false)));
         assertThat(c.endpoints()).isEqualTo(new Endpoints(null, null, null, null));
@@ -128,8 +130,14 @@ class ConfigLoaderTest {
 
     @Test
     void everyKeyIsParsed() throws Exception {
-        Path cert = Files.writeString(dir.resolve("cert.pem"), "cert");
-        Path key = Files.writeString(dir.resolve("key.pem"), "key");
+        TestPki pki = TestPki.create("ConfigLoaderTest CA");
+        Path cert = dir.resolve("cert.pem");
+        Path key = dir.resolve("key.pem");
+        pki.server("listener").write(cert, key);
+        Path ca = Files.writeString(dir.resolve("ca.pem"), pki.pem());
+        Path clientCert = dir.resolve("client.pem");
+        Path clientKey = dir.resolve("client-key.pem");
+        pki.client("scopegate").write(clientCert, clientKey);
         Path redisPassword = Files.writeString(dir.resolve("redis-password"), "redis-pw\n");
         String yaml = """
                 listen:
@@ -148,6 +156,7 @@ class ConfigLoaderTest {
                   max-connections: 7
                   idle-timeout: 90
                   rewrite-host: true
+                  tls: {ca: "%s", cert: "%s", key: "%s"}
                 routes:
                   - prefix: /mcp
                     url: http://127.0.0.1:3000
@@ -199,7 +208,7 @@ class ConfigLoaderTest {
                   unknown-clients: {max-size: 20}
                 logging: {access: false, json: true}
                 health: {host: 127.0.0.3, port: 8081, store-required: true}
-                """.formatted(cert, key, redisPassword);
+                """.formatted(cert, key, ca, clientCert, clientKey, redisPassword);
 
         ScopegateConfig c = parse(yaml);
 
@@ -209,7 +218,8 @@ class ConfigLoaderTest {
                 URI.create("https://my-domain"),
                 List.of(Cidr.parse("10.0.0.0/8"), Cidr.parse("::1")),
                 new Upstream(URI.create("https://idp.internal:9443/base"), Duration.ofMillis(500), Duration.ofHours(1),
-                        Duration.ofMinutes(2), 7, Duration.ofSeconds(90), true),
+                        Duration.ofMinutes(2), 7, Duration.ofSeconds(90), true,
+                        new UpstreamTls(ca.toString(), clientCert.toString(), clientKey.toString())),
                 List.of(new Route("/mcp", URI.create("http://127.0.0.1:3000"), false, Duration.ZERO),
                         new Route("/files", URI.create("http://files:80"), true, null)),
                 new Metadata(Duration.ofMinutes(1), new Augment(List.of("openid", "worker:read"), true)),
@@ -608,7 +618,7 @@ class ConfigLoaderTest {
 
     @Test
     void tlsFilesAreCheckedForReadability() throws Exception {
-        Path cert = Files.writeString(dir.resolve("c.pem"), "c");
+        Path cert = Files.writeString(dir.resolve("c.pem"), TestPki.create("CA").pem());
         String yaml = "listen: {tls: {cert: \"" + cert + "\", key: \"" + dir.resolve("missing.pem") + "\"}}";
 
         assertThat(errors(yaml)).singleElement().asString()

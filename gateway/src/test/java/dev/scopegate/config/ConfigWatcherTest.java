@@ -69,4 +69,23 @@ class ConfigWatcherTest {
             assertThat(changes.tryAcquire(5, TimeUnit.SECONDS)).isTrue();
         }
     }
+
+    @Test
+    void severalFilesInSeveralDirectoriesAreWatchedByOneWatcher() throws Exception {
+        Path certs = Files.createDirectories(dir.resolve("certs"));
+        Path keys = Files.createDirectories(dir.resolve("keys"));
+        Path cert = Files.writeString(certs.resolve("tls.crt"), "1");
+        Path key = Files.writeString(keys.resolve("tls.key"), "1");
+        Semaphore changes = new Semaphore(0);
+        try (ConfigWatcher watcher = new ConfigWatcher(java.util.List.of(cert, key), Duration.ofMillis(50),
+                changes::release, "test-watch").start()) {
+            Files.writeString(keys.resolve("other.key"), "x");
+            assertThat(changes.tryAcquire(500, TimeUnit.MILLISECONDS)).as("another file beside the key").isFalse();
+
+            Files.writeString(key, "2");
+            assertThat(changes.tryAcquire(5, TimeUnit.SECONDS)).as("the second file, in its own directory").isTrue();
+            Files.writeString(cert, "2");
+            assertThat(changes.tryAcquire(5, TimeUnit.SECONDS)).as("the first file").isTrue();
+        }
+    }
 }

@@ -1,6 +1,7 @@
 package dev.scopegate.fetch;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
@@ -291,6 +292,38 @@ class NettyHttpFetcherTest {
         } finally {
             https.stop(0);
         }
+    }
+
+    @Test
+    void anOriginWithAContextOfItsOwnUsesItAtEachConnectionAndOnlyThere() throws Exception {
+        dev.scopegate.tls.TestPki pki = dev.scopegate.tls.TestPki.create("NettyHttpFetcherTest CA");
+        HttpsServer https = HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
+        https.setHttpsConfigurator(new HttpsConfigurator(pki.server("idp").context(null)));
+        https.setExecutor(serverThreads);
+        https.createContext("/", NettyHttpFetcherTest::handle);
+        https.start();
+        int port = https.getAddress().getPort();
+        io.netty.handler.ssl.SslContext trustingCa = SslContextBuilder.forClient().trustManager(pki.certificate()).build();
+        java.util.concurrent.atomic.AtomicReference<io.netty.handler.ssl.SslContext> current =
+                new java.util.concurrent.atomic.AtomicReference<>(trustingCa);
+        try (NettyHttpFetcher idp = NettyHttpFetcher.builder(group)
+                .sslContext(URI.create("https://127.0.0.1:" + port + "/base"), current::get).build()) {
+
+            assertThat(ok(idp.get(URI.create("https://127.0.0.1:" + port + "/ok"), Map.of(), 1024, TIMEOUT)).status())
+                    .isEqualTo(200);
+            // localhost:port is another origin (same server): the default context, which knows no private CA
+            assertThat(failureOf(idp.get(URI.create("https://localhost:" + port + "/ok"), Map.of(), 1024, TIMEOUT)))
+                    .isInstanceOf(SSLHandshakeException.class);
+            // a context swapped in applies to the next connection
+            current.set(SslContextBuilder.forClient().trustManager(dev.scopegate.tls.TestPki.create("other CA").certificate())
+                    .build());
+            assertThat(failureOf(idp.get(URI.create("https://127.0.0.1:" + port + "/ok"), Map.of(), 1024, TIMEOUT)))
+                    .isInstanceOf(SSLHandshakeException.class);
+        } finally {
+            https.stop(0);
+        }
+        assertThatThrownBy(() -> NettyHttpFetcher.builder(group).sslContext(URI.create("http://127.0.0.1:1"), () -> trustingCa))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not an https origin");
     }
 
     @Test

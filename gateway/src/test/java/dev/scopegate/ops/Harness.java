@@ -33,9 +33,14 @@ public final class Harness implements AutoCloseable {
             .connectTimeout(Duration.ofSeconds(5)).build();
 
     public Harness(Path dir) throws IOException {
+        this(dir, new TestIdp());
+    }
+
+    /** A harness in front of {@code idp} (closed with the harness), e.g. an https one. */
+    public Harness(Path dir, TestIdp idp) {
         this.dir = dir;
         this.file = dir.resolve("scopegate.yaml");
-        this.idp = new TestIdp();
+        this.idp = idp;
     }
 
     /**

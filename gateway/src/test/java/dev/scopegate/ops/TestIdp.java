@@ -29,17 +29,47 @@ public final class TestIdp implements AutoCloseable {
     public static final String SECRET_PREFIX = "s3cr3t-";
 
     private final int port;
+    private final /* nullable */ javax.net.ssl.SSLContext tls;
+    private final boolean needClientAuth;
     private HttpServer server; // null while stopped; guarded by this
     private ExecutorService executor; // guarded by this
     public final List<String> authorizeQueries = new CopyOnWriteArrayList<>();
+    /** Over https: {@code path subject} of each request, the subject of the client certificate or {@code -}. */
+    public final List<String> clientCertificates = new CopyOnWriteArrayList<>();
 
     public TestIdp() throws IOException {
+        this(null, false);
+    }
+
+    /**
+     * An https IdP when {@code tls} is set (its key managers give the server certificate, its trust
+     * managers judge client certificates); {@code needClientAuth}: handshakes without a client
+     * certificate that trust accepts fail (mTLS).
+     */
+    public TestIdp(/* nullable */ javax.net.ssl.SSLContext tls, boolean needClientAuth) throws IOException {
+        this.tls = tls;
+        this.needClientAuth = needClientAuth;
         listen(0);
         port = server.getAddress().getPort();
     }
 
     private void listen(int onPort) throws IOException {
-        HttpServer s = HttpServer.create(new InetSocketAddress("127.0.0.1", onPort), 64);
+        HttpServer s;
+        if (tls == null) {
+            s = HttpServer.create(new InetSocketAddress("127.0.0.1", onPort), 64);
+        } else {
+            com.sun.net.httpserver.HttpsServer https = com.sun.net.httpserver.HttpsServer.create(
+                    new InetSocketAddress("127.0.0.1", onPort), 64);
+            https.setHttpsConfigurator(new com.sun.net.httpserver.HttpsConfigurator(tls) {
+                @Override
+                public void configure(com.sun.net.httpserver.HttpsParameters params) {
+                    javax.net.ssl.SSLParameters p = tls.getDefaultSSLParameters();
+                    p.setNeedClientAuth(needClientAuth);
+                    params.setSSLParameters(p);
+                }
+            });
+            s = https;
+        }
         ExecutorService e = Executors.newFixedThreadPool(4);
         s.setExecutor(e);
         s.createContext("/", this::handle);
@@ -49,7 +79,7 @@ public final class TestIdp implements AutoCloseable {
     }
 
     public String base() {
-        return "http://127.0.0.1:" + port;
+        return (tls == null ? "http" : "https") + "://127.0.0.1:" + port;
     }
 
     /**
@@ -81,6 +111,16 @@ public final class TestIdp implements AutoCloseable {
             String path = ex.getRequestURI().getRawPath();
             String query = ex.getRequestURI().getRawQuery();
             byte[] body = ex.getRequestBody().readAllBytes();
+            if (ex instanceof com.sun.net.httpserver.HttpsExchange https) {
+                String subject;
+                try {
+                    subject = ((java.security.cert.X509Certificate) https.getSSLSession().getPeerCertificates()[0])
+                            .getSubjectX500Principal().getName();
+                } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+                    subject = "-";
+                }
+                clientCertificates.add(path + " " + subject);
+            }
             if (path.startsWith("/.well-known/oauth-authorization-server")) {
                 json(ex, 200, """
                         {"issuer":"%1$s","authorization_endpoint":"%1$s/oauth/authorize","token_endpoint":"%1$s/oauth/token",

@@ -121,8 +121,13 @@ final class GatewayFixture implements AutoCloseable {
         metrics = new ProxyMetrics(registry, labels);
         ProxySettings settings = b.settings;
         server = new ProxyServer(transport,
-                new ProxyServer.Listener("127.0.0.1", 0, b.listenerTls, 8192, 16384, b.clientIdleTimeout),
+                new ProxyServer.Listener("127.0.0.1", 0, listenerTls(b.listenerTls), 8192, 16384,
+                        b.clientIdleTimeout),
                 () -> settings, upstreamClient, b.router, metrics, new AccessLog(), lifecycle).start();
+    }
+
+    private static java.util.function.Supplier<SslContext> listenerTls(SslContext context) {
+        return context == null ? null : () -> context;
     }
 
     /** A gateway whose IdP target is {@code upstreamPort} (Host kept, 5 s response timeout). */

@@ -22,6 +22,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 
 /**
  * Keep-alive connections to upstream origins: one {@link UpstreamPool} per (event loop, origin),
@@ -42,23 +43,38 @@ public final class UpstreamClient implements AutoCloseable {
     private final Class<? extends SocketChannel> channelType;
     private final AddressResolverGroup<InetSocketAddress> resolver;
     private final Settings settings;
-    private final SslContext sslContext;
+    private final Function<Origin, SslContext> sslContexts;
     private final Map<Key, UpstreamPool> pools = new ConcurrentHashMap<>();
 
     public UpstreamClient(Class<? extends SocketChannel> channelType,
                           AddressResolverGroup<InetSocketAddress> resolver, Settings settings) {
-        this(channelType, resolver, settings, defaultSsl());
+        this(channelType, resolver, settings, constant(defaultSsl()));
     }
 
     public UpstreamClient(Class<? extends SocketChannel> channelType,
                           AddressResolverGroup<InetSocketAddress> resolver, Settings settings, SslContext sslContext) {
+        this(channelType, resolver, settings, constant(Objects.requireNonNull(sslContext, "sslContext")));
+    }
+
+    /**
+     * @param sslContexts the client TLS context of each https origin, asked at every new connection
+     *                    (on its event loop: it must return at once), so a context reloaded from
+     *                    its files applies to the connections opened after the swap
+     */
+    public UpstreamClient(Class<? extends SocketChannel> channelType, AddressResolverGroup<InetSocketAddress> resolver,
+                          Settings settings, Function<Origin, SslContext> sslContexts) {
         this.channelType = Objects.requireNonNull(channelType, "channelType");
         this.resolver = Objects.requireNonNull(resolver, "resolver");
         this.settings = Objects.requireNonNull(settings, "settings");
-        this.sslContext = Objects.requireNonNull(sslContext, "sslContext");
+        this.sslContexts = Objects.requireNonNull(sslContexts, "sslContexts");
     }
 
-    private static SslContext defaultSsl() {
+    private static Function<Origin, SslContext> constant(SslContext context) {
+        return origin -> context;
+    }
+
+    /** The JDK's trust store, no client certificate: TLS to any upstream without settings of its own. */
+    public static SslContext defaultSsl() {
         try {
             return SslContextBuilder.forClient().build();
         } catch (SSLException e) {
@@ -91,7 +107,7 @@ public final class UpstreamClient implements AutoCloseable {
             protected void initChannel(Channel ch) {
                 ChannelPipeline p = ch.pipeline();
                 if (origin.tls()) {
-                    SslHandler ssl = sslContext.newHandler(ch.alloc(), origin.host(), origin.port());
+                    SslHandler ssl = sslContexts.apply(origin).newHandler(ch.alloc(), origin.host(), origin.port());
                     SSLEngine engine = ssl.engine();
                     SSLParameters params = engine.getSSLParameters();
                     params.setEndpointIdentificationAlgorithm("HTTPS");

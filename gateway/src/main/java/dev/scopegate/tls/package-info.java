@@ -1,0 +1,2 @@
+/** TLS contexts built from the operator's PEM files, and rebuilt when those files change. */
+package dev.scopegate.tls;
