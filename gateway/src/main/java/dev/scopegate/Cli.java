@@ -33,12 +33,12 @@ import java.util.function.Function;
 
 /**
  * The command line of {@code scopegate.jar}: {@code start} (the default), {@code check},
- * {@code import}, {@code store copy} and {@code healthcheck}, parsed by picocli.
+ * {@code import}, {@code store copy}, {@code healthcheck} and {@code demo}, parsed by picocli.
  * Every command takes {@code --help}/{@code -h} (usage on stdout, exit 0) and {@code --version}/{@code -V}.
  * Exit codes: 0 ok, 1 failure (invalid config, unhealthy, start failed), 2 usage error. A command
  * that fails prints one line per problem on stderr, never a stack trace.
  *
- * <p>{@code start} blocks the calling thread for the life of the process (shutdown
+ * <p>{@code start} and {@code demo} block the calling thread for the life of the process (shutdown
  * hooks stop them); the others return. One instance per invocation.
  */
 public final class Cli {
@@ -66,7 +66,7 @@ public final class Cli {
         System.exit(execute(args, System.out, System.err));
     }
 
-    /** Runs {@code args} with the process environment; returns the exit code (start returns only on failure). */
+    /** Runs {@code args} with the process environment; returns the exit code (start and demo return only on failure). */
     public static int execute(String[] args, PrintStream out, PrintStream err) {
         return new Cli(out, err, System::getenv).commandLine().execute(args);
     }
@@ -79,6 +79,7 @@ public final class Cli {
         root.addSubcommand(new Import());
         root.addSubcommand(new CommandLine(new Store()).addSubcommand(new StoreCopy()));
         root.addSubcommand(new Healthcheck());
+        root.addSubcommand(new Demo());
         root.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
         root.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
         root.setParameterExceptionHandler(this::usageError);
@@ -358,5 +359,35 @@ public final class Cli {
             err.println("unhealthy: " + target + ": " + StartChecks.oneLine(e));
         }
         return FAILED;
+    }
+
+    @Command(name = "demo", mixinStandardHelpOptions = true, versionProvider = Version.class,
+            description = {"A first look: starts, on loopback, a demo legacy IdP that refuses authorization requests "
+                    + "without scope, and scopegate in front of it (embedded store in a temporary directory, "
+                    + "deleted on exit), then prints the commands to paste to see scopegate add the scope.",
+                    "Ports 8080 (scopegate), 9090 (admin) and 8081 (IdP) when free, else free ones; Ctrl-C stops it."},
+            footer = EXIT_CODES)
+    final class Demo implements Callable<Integer> {
+        @Option(names = "--ephemeral-ports", description = "always use free ports chosen by the system")
+        boolean ephemeral;
+
+        @Override
+        public Integer call() {
+            ScopegateMain.processDefaults();
+            DemoRun demo;
+            try {
+                demo = DemoRun.start(ephemeral, env);
+            } catch (Exception e) {
+                err.println("scopegate demo: cannot start: " + StartChecks.oneLine(e));
+                return FAILED;
+            }
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                demo.close();
+                ScopegateMain.stopLogging();
+            }, "scopegate-demo-shutdown"));
+            out.print(demo.instructions());
+            out.flush();
+            return waitForShutdown();
+        }
     }
 }

@@ -79,7 +79,7 @@ import java.util.function.Supplier;
  * that file when it changes and on SIGHUP ({@link ConfigReloader}).
  *
  * The command line ({@code start}, {@code check}, {@code import}, {@code store copy},
- * {@code healthcheck}) is {@link Cli}.
+ * {@code healthcheck}, {@code demo}) is {@link Cli}.
  */
 public final class ScopegateMain implements AutoCloseable {
 

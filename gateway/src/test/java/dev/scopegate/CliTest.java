@@ -74,7 +74,7 @@ class CliTest {
     @Test
     void helpIsOnStdoutWithExitZeroForEveryCommand() {
         List<List<String>> commands = List.of(List.of(), List.of("start"), List.of("check"), List.of("import"),
-                List.of("store"), List.of("store", "copy"), List.of("healthcheck"));
+                List.of("store"), List.of("store", "copy"), List.of("healthcheck"), List.of("demo"));
         for (List<String> command : commands) {
             for (String flag : new String[]{"--help", "-h"}) {
                 String[] args = java.util.stream.Stream.concat(command.stream(), java.util.stream.Stream.of(flag))
@@ -87,12 +87,12 @@ class CliTest {
             }
         }
         run("--help");
-        assertThat(out()).contains("start", "check", "import", "store", "healthcheck");
+        assertThat(out()).contains("start", "check", "import", "store", "healthcheck", "demo");
     }
 
     @Test
     void versionNamesTheBuildTheRevisionAndJava() throws Exception {
-        for (String[] args : new String[][]{{"--version"}, {"-V"}, {"check", "--version"}, {"healthcheck", "-V"}}) {
+        for (String[] args : new String[][]{{"--version"}, {"-V"}, {"check", "--version"}, {"demo", "-V"}}) {
             assertThat(run(args)).isZero();
             List<String> lines = out().lines().toList();
             assertThat(lines).hasSize(2);
