@@ -4,6 +4,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.scopegate.ops.Harness;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
@@ -193,6 +194,7 @@ class CliTest {
     }
 
     @Test
+    @Timeout(60) // a start that is not refused would block here: the timeout's interrupt makes it fail
     void startWithARefusedConfigSaysSoInOneLineAndExitsOne() throws Exception {
         Path f = file("public-admin.yaml", valid().replace("admin: {host: 127.0.0.1, port: 0}",
                 "admin: {host: 0.0.0.0, port: 0}"));
@@ -206,6 +208,7 @@ class CliTest {
     }
 
     @Test
+    @Timeout(60) // a start that is not refused would block here: the timeout's interrupt makes it fail
     void startWithAnInvalidConfigPrintsItsErrorsAndExitsOne() throws Exception {
         Path f = file("bad.yaml", valid() + "listen: {port: 99999}\n");
         assertThat(run("start", "--config", f.toString())).isEqualTo(1);
@@ -215,6 +218,7 @@ class CliTest {
     }
 
     @Test
+    @Timeout(60) // a start that is not refused would block here: the timeout's interrupt makes it fail
     void startOnAPortInUseSaysWhichListenerInOneLine() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
             int port = taken.getLocalPort();
