@@ -43,10 +43,14 @@ class DemoTest {
     private final StringBuffer stdout = new StringBuffer();
     private final StringBuffer stderr = new StringBuffer();
 
+    /** SIGTERM first, so that a failed test still lets the demo delete its directory. */
     @AfterEach
-    void stop() {
-        if (demo != null) {
-            demo.destroyForcibly();
+    void stop() throws InterruptedException {
+        if (demo != null && demo.isAlive()) {
+            demo.destroy();
+            if (!demo.waitFor(20, TimeUnit.SECONDS)) {
+                demo.destroyForcibly();
+            }
         }
     }
 
