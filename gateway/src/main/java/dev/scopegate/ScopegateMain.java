@@ -2,7 +2,6 @@ package dev.scopegate;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.scopegate.admin.AdminServer;
-import dev.scopegate.config.CheckCommand;
 import dev.scopegate.config.ConfigException;
 import dev.scopegate.config.ConfigHolder;
 import dev.scopegate.config.ConfigLoader;
@@ -40,6 +39,7 @@ import ch.qos.logback.core.joran.spi.JoranException;
 import dev.scopegate.config.ConfigReloader;
 import dev.scopegate.config.ConfigWatcher;
 import dev.scopegate.config.ReloadSignal;
+import dev.scopegate.metrics.BuildInfoMetrics;
 import dev.scopegate.metrics.LogMetrics;
 import dev.scopegate.metrics.MeteredRegistrationStore;
 import dev.scopegate.metrics.MeterNames;
@@ -57,6 +57,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetAddress;
+import java.io.File;
 import java.net.URI;
 import java.net.URL;
 import java.nio.file.Path;
@@ -68,6 +69,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -81,12 +83,8 @@ import java.util.function.Supplier;
  * order and stops them in reverse on shutdown (SIGTERM/SIGINT). Started from a file, it reloads
  * that file when it changes and on SIGHUP ({@link ConfigReloader}).
  *
- * <pre>
- * scopegate.jar [--config FILE]                       run the gateway
- * scopegate.jar check --config FILE                   validate a config, exit 0/1
- * scopegate.jar import --config FILE REGISTRATIONS    backfill registrations into the store
- * scopegate.jar store copy --from embedded --to redis [--config FILE]   migrate (and back)
- * </pre>
+ * The command line ({@code start}, {@code check}, {@code import}, {@code store copy},
+ * {@code healthcheck}, {@code demo}) is {@link Cli}.
  */
 public final class ScopegateMain implements AutoCloseable {
 
@@ -140,13 +138,15 @@ public final class ScopegateMain implements AutoCloseable {
         Logger log = LoggerFactory.getLogger(ScopegateMain.class);
         this.config = new ConfigHolder(initial);
         this.drainTimeout = initial.listen().drainTimeout();
-        refuseUnsafeAdmin(initial);
+        StartChecks.refuse(initial);
+        BuildInfo build = BuildInfo.current();
         Clock clock = Clock.systemUTC();
 
         metrics = MetricsRegistry.create();
         registry = metrics.registry();
         reloadMetrics = new ReloadMetrics(registry);
         LogMetrics.bind(registry, LoggerFactory.getILoggerFactory(), BufferedLineAppender::droppedIn);
+        BuildInfoMetrics.bind(registry, build.version(), build.revision());
 
         transport = Transport.create(0, true);
         blocking = Executors.newCachedThreadPool(daemon("scopegate-blocking"));
@@ -239,16 +239,33 @@ public final class ScopegateMain implements AutoCloseable {
         config.addListener(c -> metadata.reconfigure(c.metadata().refresh(), c.metadata().augment()));
         config.addListener(c -> declareScopeMeters(scopeMetrics, c));
 
-        metadata.start();
-        proxy.start();
-        admin.start();
-        if (health != null) {
-            health.start();
+        try {
+            metadata.start();
+            bind("listen", listen.host(), listen.port(), proxy::start);
+            bind("admin", initial.admin().host(), initial.admin().port(), admin::start);
+            if (health != null) {
+                bind("health", h.host(), h.port(), health::start);
+            }
+            watchCertificates(idpTls);
+            watchCertificates(listenerTls);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
         }
-        watchCertificates(idpTls);
-        watchCertificates(listenerTls);
-        log.info("scopegate started: upstream {}, store {} at {}", upstreamUrl, initial.store().type(),
-                initial.store().path());
+        log.info("scopegate {} (revision {}) started: upstream {}, store {} at {}", build.version(), build.revision(),
+                upstreamUrl, initial.store().type(), initial.store().path());
+    }
+
+    /** A listener that cannot bind (port taken, address not local) is a {@link StartException} naming it. */
+    private static void bind(String key, String host, int port, Callable<?> start) {
+        try {
+            start.call();
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            throw new StartException(key + " " + host + ":" + port + ": cannot listen: " + StartChecks.oneLine(e), e);
+        }
     }
 
     /** Rewrite and unresolved counters of every configured family exist from the start, at zero. */
@@ -281,12 +298,11 @@ public final class ScopegateMain implements AutoCloseable {
         });
     }
 
-    /** The admin rule of {@link #refuseUnsafeAdmin}, for a reloaded config: a token cannot be removed. */
+    /** The admin rule of {@link StartChecks}, for a reloaded config: a token cannot be removed. */
     private static void checkReload(ScopegateConfig candidate) throws ConfigException {
-        try {
-            refuseUnsafeAdmin(candidate);
-        } catch (Exception e) {
-            throw new ConfigException(List.of("admin.token: " + e.getMessage()));
+        String unsafe = StartChecks.unsafeAdmin(candidate);
+        if (unsafe != null) {
+            throw new ConfigException(List.of("admin.token: " + unsafe));
         }
     }
 
@@ -326,7 +342,7 @@ public final class ScopegateMain implements AutoCloseable {
     }
 
     /** @param gateway true for the gateway: Redis writes it cannot make wait in a local outbox; CLI tools fail instead */
-    private static RegistrationStore openStore(ScopegateConfig c, boolean gateway) {
+    static RegistrationStore openStore(ScopegateConfig c, boolean gateway) {
         if (c.store().type() == ScopegateConfig.StoreType.REDIS) {
             RedisRegistrationStore.Settings settings = RedisRegistrationStore.Settings.from(c);
             return new RedisRegistrationStore(gateway ? settings : settings.withoutOutbox(), Clock.systemUTC());
@@ -349,19 +365,6 @@ public final class ScopegateMain implements AutoCloseable {
     private static void watchCertificates(/* nullable */ ReloadingSslContext tls) throws java.io.IOException {
         if (tls != null) {
             tls.watch(ConfigWatcher.DEFAULT_DEBOUNCE);
-        }
-    }
-
-    /** {@code /admin/*} exposes client data: never on a non-loopback address without a token. */
-    static void refuseUnsafeAdmin(ScopegateConfig c) throws Exception {
-        String token = c.admin().token();
-        if (token != null && !token.isEmpty()) {
-            return;
-        }
-        InetAddress address = InetAddress.getByName(c.admin().host());
-        if (!address.isLoopbackAddress()) {
-            throw new IllegalStateException("admin.host " + c.admin().host()
-                    + " is not a loopback address and admin.token is empty: set a token or bind admin to 127.0.0.1");
         }
     }
 
@@ -449,10 +452,15 @@ public final class ScopegateMain implements AutoCloseable {
         return gateway;
     }
 
+    /** The command line; kept here for launchers that name this class. */
     public static void main(String[] args) {
+        Cli.main(args);
+    }
+
+    /** Process-wide Netty settings of the shipped gateway; call before Netty allocates anything. */
+    static void processDefaults() {
         quietLeakDetection();
         eventLoopBuffers();
-        System.exit(run(args));
     }
 
     /**
@@ -479,51 +487,6 @@ public final class ScopegateMain implements AutoCloseable {
         if (System.getProperty("io.netty.leakDetection.level") == null
                 && System.getProperty("io.netty.leakDetectionLevel") == null) {
             io.netty.util.ResourceLeakDetector.setLevel(io.netty.util.ResourceLeakDetector.Level.DISABLED);
-        }
-    }
-
-    static int run(String[] args) {
-        if (args.length > 0 && args[0].equals("check")) {
-            Path file = configArg(args, 1);
-            return file == null ? usage() : CheckCommand.run(file, System.out, System.err);
-        }
-        if (args.length > 0 && args[0].equals("import")) {
-            return importCommand(args);
-        }
-        if (args.length > 1 && args[0].equals("store") && args[1].equals("copy")) {
-            return StoreCopyCommand.run(Arrays.copyOfRange(args, 2, args.length), System.out, System.err);
-        }
-        Path file = configArg(args, 0);
-        if (file == null) {
-            return usage();
-        }
-        ScopegateConfig c;
-        try {
-            c = new ConfigLoader(System::getenv).load(file);
-        } catch (ConfigException e) {
-            System.err.println("invalid config " + file + ":");
-            e.errors().forEach(err -> System.err.println("  " + err));
-            return 1;
-        }
-        if (c.logging().json()) {
-            useJsonLogging();
-        }
-        try {
-            ScopegateMain gateway = start(file, System::getenv);
-            // Logging stops last, so the access lines of the drained requests are written too.
-            Thread hook = new Thread(() -> {
-                gateway.close();
-                stopLogging();
-            }, "scopegate-shutdown");
-            Runtime.getRuntime().addShutdownHook(hook);
-            Thread.currentThread().join();
-            return 0;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return 0;
-        } catch (Exception e) {
-            LoggerFactory.getLogger(ScopegateMain.class).error("scopegate failed to start: {}", e.getMessage(), e);
-            return 2;
         }
     }
 
@@ -554,54 +517,5 @@ public final class ScopegateMain implements AutoCloseable {
         } catch (JoranException e) {
             System.err.println("cannot switch to JSON logs: " + e.getMessage());
         }
-    }
-
-    private static int importCommand(String[] args) {
-        Path file = configArg(args, 1);
-        String regs = null;
-        for (int i = 1; i < args.length; i++) {
-            if (args[i].equals("--config")) {
-                i++;
-            } else {
-                regs = args[i];
-            }
-        }
-        if (file == null || regs == null) {
-            return usage();
-        }
-        ScopegateConfig c;
-        try {
-            c = new ConfigLoader(System::getenv).load(file);
-        } catch (ConfigException e) {
-            e.errors().forEach(System.err::println);
-            return 1;
-        }
-        try (RegistrationStore s = openStore(c, false)) {
-            return ImportCommand.run(Path.of(regs), s, System.out, System.err);
-        }
-    }
-
-    /** {@code --config FILE} among {@code args} from {@code from}; the default file when absent. */
-    private static Path configArg(String[] args, int from) {
-        for (int i = from; i < args.length; i++) {
-            if (args[i].equals("--config")) {
-                return i + 1 < args.length ? Path.of(args[i + 1]) : null;
-            }
-            if (args[i].startsWith("--config=")) {
-                return Path.of(args[i].substring("--config=".length()));
-            }
-            if (from == 0 && !args[i].isEmpty()) {
-                return null; // unknown argument
-            }
-        }
-        return Path.of(DEFAULT_CONFIG);
-    }
-
-    private static int usage() {
-        System.err.println("usage: scopegate.jar [--config FILE]\n"
-                + "       scopegate.jar check --config FILE\n"
-                + "       scopegate.jar import --config FILE REGISTRATIONS\n"
-                + "       scopegate.jar store copy --from embedded|redis --to redis|embedded [--config FILE]");
-        return 64;
     }
 }

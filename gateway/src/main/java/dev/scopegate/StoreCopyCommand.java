@@ -21,7 +21,6 @@ import java.sql.Statement;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -37,7 +36,7 @@ import java.util.function.Consumer;
  * it meanwhile); every other one is written. The embedded file may be in use by a running gateway.
  *
  * <p>Reports counts on {@code out}, errors on {@code err}, never a registration's content. Exits
- * 0 when everything was copied, 1 when a store failed, 64 on a usage error. Runs on the calling
+ * 0 when everything was copied, 1 when a store failed ({@link Cli}: 2 on a usage error). Runs on the calling
  * thread and blocks it; not for use inside the gateway.
  */
 public final class StoreCopyCommand {
@@ -54,32 +53,17 @@ public final class StoreCopyCommand {
     record Result(long read, long written, long keptNewer) {
     }
 
-    private enum Kind { EMBEDDED, REDIS }
+    /** The two stores, as the command line names them ({@code embedded}, {@code redis}). */
+    enum Kind { EMBEDDED, REDIS }
 
     private StoreCopyCommand() {
     }
 
-    /** @param args what follows {@code store copy} on the command line */
-    public static int run(String[] args, PrintStream out, PrintStream err) {
-        Kind from = null;
-        Kind to = null;
-        Path config = Path.of(ScopegateMain.DEFAULT_CONFIG);
-        try {
-            for (int i = 0; i < args.length; i++) {
-                switch (args[i]) {
-                    case "--from" -> from = kind(args[++i]);
-                    case "--to" -> to = kind(args[++i]);
-                    case "--config" -> config = Path.of(args[++i]);
-                    default -> throw new IllegalArgumentException("unknown argument " + args[i]);
-                }
-            }
-        } catch (ArrayIndexOutOfBoundsException | IllegalArgumentException e) {
-            err.println("store copy: " + (e instanceof IllegalArgumentException ? e.getMessage() : "missing value"));
-            return usage(err);
-        }
-        if (from == null || to == null || from == to) {
-            return usage(err);
-        }
+    /**
+     * Loads {@code config} and copies from the store {@code from} to the other one. Checking the
+     * arguments ({@code from} and {@code to} given and different) is the command line's job.
+     */
+    static int run(Kind from, Path config, PrintStream out, PrintStream err) {
         ScopegateConfig c;
         try {
             c = new ConfigLoader(System::getenv).load(config);
@@ -201,19 +185,5 @@ public final class StoreCopyCommand {
             }
         }
         return n;
-    }
-
-    private static Kind kind(String s) {
-        return switch (s.toLowerCase(Locale.ROOT)) {
-            case "embedded" -> Kind.EMBEDDED;
-            case "redis" -> Kind.REDIS;
-            default -> throw new IllegalArgumentException("unknown store " + s + " (embedded or redis)");
-        };
-    }
-
-    private static int usage(PrintStream err) {
-        err.println("usage: scopegate.jar store copy --from embedded --to redis [--config FILE]\n"
-                + "       scopegate.jar store copy --from redis --to embedded [--config FILE]");
-        return 64;
     }
 }

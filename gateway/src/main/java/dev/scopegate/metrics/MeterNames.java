@@ -113,6 +113,9 @@ public final class MeterNames {
     /** Function counter: access and audit lines dropped because the log writer was behind or failing. */
     public static final String LOG_DROPPED = "scopegate.log.dropped";
 
+    /** Gauge, always 1; tags {@code version} (Maven project version), {@code revision} (git, or {@code unknown}). */
+    public static final String BUILD_INFO = "scopegate.build.info";
+
     private MeterNames() {
     }
 }

@@ -1,6 +1,6 @@
 package dev.scopegate.it;
 
-import dev.scopegate.StoreCopyCommand;
+import dev.scopegate.Cli;
 import dev.scopegate.oauth.Registration;
 import dev.scopegate.store.RegistrationJson;
 import dev.scopegate.store.embedded.SqliteRegistrationStore;
@@ -57,7 +57,7 @@ class RedisStoreCopyTest {
     int copy(String from, String to, Path config) {
         out.reset();
         err.reset();
-        return StoreCopyCommand.run(new String[]{"--from", from, "--to", to, "--config", config.toString()},
+        return Cli.execute(new String[]{"store", "copy", "--from", from, "--to", to, "--config", config.toString()},
                 new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
     }
 
@@ -121,9 +121,9 @@ class RedisStoreCopyTest {
             source.putAll(sample(2)).join();
         }
 
-        assertThat(copy("embedded", "embedded", config("same", "old", redis.uri()))).isEqualTo(64);
-        assertThat(StoreCopyCommand.run(new String[]{"--from", "embedded", "--to"}, new PrintStream(out, true,
-                StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8))).isEqualTo(64);
+        assertThat(copy("embedded", "embedded", config("same", "old", redis.uri()))).isEqualTo(2);
+        assertThat(Cli.execute(new String[]{"store", "copy", "--from", "embedded", "--to"}, new PrintStream(out, true,
+                StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8))).isEqualTo(2);
         assertThat(copy("embedded", "redis", config("down", "old",
                 "redis://:pw-never-printed@127.0.0.1:" + RedisServer.freePort()))).isEqualTo(1);
         assertThat(err.toString()).contains("cannot reach").doesNotContain("pw-never-printed");
