@@ -63,6 +63,7 @@ public final class Cli {
     }
 
     public static void main(String[] args) {
+        JvmDefaults.apply(); // before anything loads Netty
         System.exit(execute(args, System.out, System.err));
     }
 
@@ -114,7 +115,7 @@ public final class Cli {
                     "Without a command, runs the gateway (start)."},
             footer = EXIT_CODES)
     final class Main implements Callable<Integer> {
-        @Option(names = "--config", paramLabel = "FILE", defaultValue = ScopegateMain.DEFAULT_CONFIG,
+        @Option(names = "--config", paramLabel = "FILE", defaultValue = Gateway.DEFAULT_CONFIG,
                 description = "config file (default: ${DEFAULT-VALUE})")
         Path config;
 
@@ -128,7 +129,7 @@ public final class Cli {
             description = {"Runs the gateway until SIGTERM or SIGINT (graceful drain); the config file is watched and "
                     + "reloaded on change and on SIGHUP."}, footer = EXIT_CODES)
     final class Start implements Callable<Integer> {
-        @Option(names = "--config", paramLabel = "FILE", defaultValue = ScopegateMain.DEFAULT_CONFIG,
+        @Option(names = "--config", paramLabel = "FILE", defaultValue = Gateway.DEFAULT_CONFIG,
                 description = "config file (default: ${DEFAULT-VALUE})")
         Path config;
 
@@ -147,13 +148,12 @@ public final class Cli {
             e.errors().forEach(err::println);
             return FAILED;
         }
-        ScopegateMain.processDefaults();
         if (c.logging().json()) {
-            ScopegateMain.useJsonLogging();
+            Logs.useJson();
         }
-        ScopegateMain gateway;
+        Gateway gateway;
         try {
-            gateway = ScopegateMain.start(file, env);
+            gateway = Gateway.start(file, env);
         } catch (ConfigException e) { // the file changed since it was read above
             e.errors().forEach(err::println);
             return FAILED;
@@ -165,7 +165,7 @@ public final class Cli {
         // Logging stops last, so the access lines of the drained requests are written too.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             gateway.close();
-            ScopegateMain.stopLogging();
+            Logs.stop();
         }, "scopegate-shutdown"));
         return waitForShutdown();
     }
@@ -211,7 +211,7 @@ public final class Cli {
                     + "names: a JSON array or JSON lines of RFC 7591 client metadata objects with client_id."},
             footer = EXIT_CODES)
     final class Import implements Callable<Integer> {
-        @Option(names = "--config", paramLabel = "FILE", defaultValue = ScopegateMain.DEFAULT_CONFIG,
+        @Option(names = "--config", paramLabel = "FILE", defaultValue = Gateway.DEFAULT_CONFIG,
                 description = "config file (default: ${DEFAULT-VALUE})")
         Path config;
         @Parameters(index = "0", paramLabel = "REGISTRATIONS", description = "the registrations file")
@@ -226,7 +226,7 @@ public final class Cli {
                 e.errors().forEach(err::println);
                 return FAILED;
             }
-            try (RegistrationStore s = ScopegateMain.openStore(c, false)) {
+            try (RegistrationStore s = Stores.open(c, false)) {
                 return ImportCommand.run(registrations, s, out, err);
             }
         }
@@ -249,7 +249,7 @@ public final class Cli {
         String from;
         @Option(names = "--to", required = true, paramLabel = "STORE", description = "redis or embedded")
         String to;
-        @Option(names = "--config", paramLabel = "FILE", defaultValue = ScopegateMain.DEFAULT_CONFIG,
+        @Option(names = "--config", paramLabel = "FILE", defaultValue = Gateway.DEFAULT_CONFIG,
                 description = "config file (default: ${DEFAULT-VALUE})")
         Path config;
 
@@ -286,7 +286,7 @@ public final class Cli {
                 description = "what to GET, e.g. http://127.0.0.1:9090/healthz (no path: /healthz)")
         URI url;
         @Option(names = "--config", paramLabel = "FILE", description = "config file (default: "
-                + ScopegateMain.DEFAULT_CONFIG + ")")
+                + Gateway.DEFAULT_CONFIG + ")")
         Path config;
 
         @Override
@@ -303,7 +303,7 @@ public final class Cli {
                 target = url.getRawPath() == null || url.getRawPath().isEmpty() || url.getRawPath().equals("/")
                         ? url.resolve("/healthz") : url;
             } else {
-                Path file = config != null ? config : Path.of(ScopegateMain.DEFAULT_CONFIG);
+                Path file = config != null ? config : Path.of(Gateway.DEFAULT_CONFIG);
                 try {
                     target = healthzOf(new ConfigLoader(env).load(file));
                 } catch (ConfigException e) {
@@ -377,7 +377,6 @@ public final class Cli {
 
         @Override
         public Integer call() {
-            ScopegateMain.processDefaults();
             DemoRun demo;
             try {
                 demo = DemoRun.start(ephemeral, env);
@@ -387,7 +386,7 @@ public final class Cli {
             }
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 demo.close();
-                ScopegateMain.stopLogging();
+                Logs.stop();
             }, "scopegate-demo-shutdown"));
             out.print(demo.instructions());
             out.flush();

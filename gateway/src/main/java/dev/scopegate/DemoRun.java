@@ -35,11 +35,11 @@ final class DemoRun implements AutoCloseable {
     static final Duration READY_WAIT = Duration.ofSeconds(10);
 
     private final DemoIdp idp;
-    private final ScopegateMain gateway;
+    private final Gateway gateway;
     private final Path dir;
     private final DemoGuide.Ports ports;
 
-    private DemoRun(DemoIdp idp, ScopegateMain gateway, Path dir) {
+    private DemoRun(DemoIdp idp, Gateway gateway, Path dir) {
         this.idp = idp;
         this.gateway = gateway;
         this.dir = dir;
@@ -57,7 +57,7 @@ final class DemoRun implements AutoCloseable {
         DemoIdp idp = null;
         try {
             idp = startIdp(ephemeral ? 0 : IDP_PORT);
-            ScopegateMain gateway;
+            Gateway gateway;
             try {
                 gateway = startGateway(dir, new DemoGuide.Ports(port(ephemeral ? 0 : PROXY_PORT),
                         port(ephemeral ? 0 : ADMIN_PORT), idp.port()), env);
@@ -106,11 +106,11 @@ final class DemoRun implements AutoCloseable {
         }
     }
 
-    private static ScopegateMain startGateway(Path dir, DemoGuide.Ports ports, Function<String, String> env)
+    private static Gateway startGateway(Path dir, DemoGuide.Ports ports, Function<String, String> env)
             throws Exception {
         Path file = dir.resolve("scopegate.yaml");
         Files.writeString(file, DemoGuide.config(ports, dir));
-        return ScopegateMain.start(file, env);
+        return Gateway.start(file, env);
     }
 
     /** {@code preferred} when it is free on loopback, else a free port (0: always a free one). */

@@ -1,6 +1,6 @@
 package dev.scopegate.admin;
 
-import dev.scopegate.ScopegateMain;
+import dev.scopegate.Gateway;
 import dev.scopegate.config.ConfigLoader;
 import dev.scopegate.config.ConfigReloader;
 import dev.scopegate.ops.Harness;
@@ -115,11 +115,11 @@ class AdminAuthTest {
             Path file = dir.resolve("public-admin.yaml");
             Files.writeString(file, h.yaml("", "admin: {host: \"" + host + "\", port: 0, token: \"\"}"));
             var config = new ConfigLoader(Map.<String, String>of()::get).load(file);
-            assertThatThrownBy(() -> ScopegateMain.start(config))
+            assertThatThrownBy(() -> Gateway.start(config))
                     .as(host)
                     .isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("admin.token is empty");
-            assertThatThrownBy(() -> ScopegateMain.start(file, Map.<String, String>of()::get))
+            assertThatThrownBy(() -> Gateway.start(file, Map.<String, String>of()::get))
                     .isInstanceOf(IllegalStateException.class);
         }
     }

@@ -59,7 +59,7 @@ class AccessLogOnShutdownTest {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         gateway = new ProcessBuilder(java, "-Xmx128m", "-cp", System.getProperty("java.class.path"),
                 "-Dlogback.configurationFile=" + logback, "-DSCOPEGATE_LOG_FLUSH_MILLIS=3600000",
-                "dev.scopegate.ScopegateMain", "--config", config.toString())
+                "dev.scopegate.Cli", "--config", config.toString())
                 .redirectOutput(stdout.toFile()).redirectError(dir.resolve("stderr").toFile()).start();
         KillNineTest probe = new KillNineTest();
         probe.waitReady(adminPort);

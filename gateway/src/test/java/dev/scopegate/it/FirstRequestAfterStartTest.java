@@ -1,6 +1,6 @@
 package dev.scopegate.it;
 
-import dev.scopegate.ScopegateMain;
+import dev.scopegate.Gateway;
 import dev.scopegate.config.ConfigLoader;
 import dev.scopegate.testing.TestHttp;
 import org.junit.jupiter.api.AfterEach;
@@ -36,7 +36,7 @@ class FirstRequestAfterStartTest {
     Path dir;
     IdpStandIn idp;
     IdpStandIn mcp;
-    ScopegateMain gateway;
+    Gateway gateway;
     final HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
             .connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -54,7 +54,7 @@ class FirstRequestAfterStartTest {
         }
     }
 
-    private ScopegateMain start(int idpPort, String upstreamExtra, String extraYaml) throws Exception {
+    private Gateway start(int idpPort, String upstreamExtra, String extraYaml) throws Exception {
         Path file = dir.resolve("scopegate.yaml");
         Files.writeString(file, """
                 listen: {host: 127.0.0.1, port: 0, drain-timeout: 1s}
@@ -65,7 +65,7 @@ class FirstRequestAfterStartTest {
                   clients: {configured-client: "people:read"}
                 %s
                 """.formatted(idpPort, upstreamExtra, dir.resolve("data").toString().replace("\\", "/"), extraYaml));
-        return ScopegateMain.start(new ConfigLoader(name -> null).load(file));
+        return Gateway.start(new ConfigLoader(name -> null).load(file));
     }
 
     private String gw() {

@@ -1,6 +1,6 @@
 package dev.scopegate.it;
 
-import dev.scopegate.ScopegateMain;
+import dev.scopegate.Gateway;
 import dev.scopegate.config.ConfigLoader;
 import dev.scopegate.ops.Scrape;
 import org.junit.jupiter.api.AfterEach;
@@ -25,7 +25,7 @@ class IdpDownAtStartTest {
 
     @TempDir
     Path dir;
-    ScopegateMain gateway;
+    Gateway gateway;
     IdpStandIn idp;
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -54,7 +54,7 @@ class IdpDownAtStartTest {
                 upstream: {url: "http://127.0.0.1:%d", connect-timeout: 1s}
                 store: {path: "%s"}
                 """.formatted(idpPort, dir.resolve("data").toString().replace("\\", "/")));
-        gateway = ScopegateMain.start(new ConfigLoader(n -> null).load(config));
+        gateway = Gateway.start(new ConfigLoader(n -> null).load(config));
         String admin = "http://127.0.0.1:" + gateway.adminPort();
         String proxy = "http://127.0.0.1:" + gateway.proxyPort();
 

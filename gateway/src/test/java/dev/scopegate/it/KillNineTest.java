@@ -54,7 +54,7 @@ class KillNineTest {
     Process startGateway(Path config) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder pb = new ProcessBuilder(java, "-Xmx128m", "-cp", System.getProperty("java.class.path"),
-                "dev.scopegate.ScopegateMain", "--config", config.toString())
+                "dev.scopegate.Cli", "--config", config.toString())
                 .redirectErrorStream(true);
         Process p = pb.start();
         // drain the output so the child never blocks on a full pipe

@@ -1,6 +1,6 @@
 package dev.scopegate.it;
 
-import dev.scopegate.ScopegateMain;
+import dev.scopegate.Gateway;
 import dev.scopegate.config.ConfigLoader;
 import dev.scopegate.config.ScopegateConfig;
 
@@ -31,7 +31,7 @@ final class RedisGateways implements AutoCloseable {
     final IdpStandIn idp;
     final HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
             .connectTimeout(Duration.ofSeconds(5)).build();
-    private final List<ScopegateMain> started = new ArrayList<>();
+    private final List<Gateway> started = new ArrayList<>();
 
     RedisGateways(Path dir) throws Exception {
         this.dir = dir;
@@ -42,12 +42,12 @@ final class RedisGateways implements AutoCloseable {
      * Starts a replica named {@code name} (its own {@code store.path}, for the outbox) on
      * {@code redisUri}. The URI's timeout is raised over the default: the test machine is shared.
      */
-    ScopegateMain start(String name, String redisUri) throws Exception {
+    Gateway start(String name, String redisUri) throws Exception {
         return start(name, redisUri, "");
     }
 
     /** {@link #start(String, String)} with {@code extraYaml} (top-level sections) appended. */
-    ScopegateMain start(String name, String redisUri, String extraYaml) throws Exception {
+    Gateway start(String name, String redisUri, String extraYaml) throws Exception {
         String yaml = """
                 listen: {host: 127.0.0.1, port: 0, drain-timeout: 1s}
                 admin: {host: 127.0.0.1, port: 0}
@@ -61,30 +61,30 @@ final class RedisGateways implements AutoCloseable {
         Path file = dir.resolve(name + ".yaml");
         Files.writeString(file, yaml);
         ScopegateConfig config = new ConfigLoader(n -> null).load(file);
-        ScopegateMain g = ScopegateMain.start(config);
+        Gateway g = Gateway.start(config);
         started.add(g);
         return g;
     }
 
-    void stop(ScopegateMain g) {
+    void stop(Gateway g) {
         started.remove(g);
         g.close();
     }
 
     @Override
     public void close() {
-        for (ScopegateMain g : started) {
+        for (Gateway g : started) {
             g.close();
         }
         started.clear();
         idp.close();
     }
 
-    static String gw(ScopegateMain g) {
+    static String gw(Gateway g) {
         return "http://127.0.0.1:" + g.proxyPort();
     }
 
-    static String admin(ScopegateMain g) {
+    static String admin(Gateway g) {
         return "http://127.0.0.1:" + g.adminPort();
     }
 
@@ -105,7 +105,7 @@ final class RedisGateways implements AutoCloseable {
     }
 
     /** Waits until the replica's metadata is loaded (its store may still be down). */
-    void awaitMetadata(ScopegateMain g) throws Exception {
+    void awaitMetadata(Gateway g) throws Exception {
         waitFor(() -> {
             try {
                 return get(admin(g) + "/readyz").body().contains("\"metadata\" : true");
@@ -116,7 +116,7 @@ final class RedisGateways implements AutoCloseable {
     }
 
     /** Waits until the replica is ready and its store answers (by default /readyz is 200 without it). */
-    void awaitReady(ScopegateMain g) throws Exception {
+    void awaitReady(Gateway g) throws Exception {
         waitFor(() -> {
             try {
                 HttpResponse<String> r = get(admin(g) + "/readyz");
@@ -128,7 +128,7 @@ final class RedisGateways implements AutoCloseable {
     }
 
     /** Registers a client through {@code g} (RFC 7591) and returns its {@code client_id}. */
-    String register(ScopegateMain g, String scopeOrNull) throws Exception {
+    String register(Gateway g, String scopeOrNull) throws Exception {
         HttpResponse<String> r = send("POST", gw(g) + "/oauth/register", registrationBody(scopeOrNull));
         assertThat(r.statusCode()).as("registration status").isEqualTo(201);
         return dev.scopegate.testing.TestHttp.field(r.body(), "client_id");
@@ -140,7 +140,7 @@ final class RedisGateways implements AutoCloseable {
     }
 
     /** The seed's reconnect (no {@code scope}) through {@code g}; returns the status. */
-    int reconnect(ScopegateMain g, String clientId, String state) throws Exception {
+    int reconnect(Gateway g, String clientId, String state) throws Exception {
         return get(gw(g) + "/oauth/authorize?" + SeedScenariosTest.authorizeQuery(clientId, state, null)).statusCode();
     }
 
@@ -148,7 +148,7 @@ final class RedisGateways implements AutoCloseable {
         return idp.authorizeQueries.get(idp.authorizeQueries.size() - 1);
     }
 
-    String metrics(ScopegateMain g) throws Exception {
+    String metrics(Gateway g) throws Exception {
         return get(admin(g) + "/metrics").body();
     }
 

@@ -1,6 +1,6 @@
 package dev.scopegate.it;
 
-import dev.scopegate.ScopegateMain;
+import dev.scopegate.Gateway;
 import dev.scopegate.store.redis.RedisServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -51,21 +51,21 @@ class RedisOutageTest {
         // Acknowledged writes must survive the restart: Redis's own durability, as operators should run it.
         redis = RedisServer.start(dir.resolve("redis"), "--appendonly", "yes", "--appendfsync", "always");
         gateways = new RedisGateways(dir);
-        ScopegateMain a = gateways.start("a", redis.uri());
-        ScopegateMain b = gateways.start("b", redis.uri(), "health: {store-required: true}");
+        Gateway a = gateways.start("a", redis.uri());
+        Gateway b = gateways.start("b", redis.uri(), "health: {store-required: true}");
         gateways.awaitReady(a);
         gateways.awaitReady(b);
         waitFor(() -> metricsShow(a, "scopegate_store_up 1.0"));
 
         // The loop: register through one replica, reconnect without scope through the other.
-        Map<String, ScopegateMain> registeredThrough = new ConcurrentHashMap<>();
+        Map<String, Gateway> registeredThrough = new ConcurrentHashMap<>();
         List<String> failures = new CopyOnWriteArrayList<>();
         AtomicInteger rounds = new AtomicInteger();
         AtomicBoolean running = new AtomicBoolean(true);
         Thread loop = new Thread(() -> {
             for (int i = 0; running.get(); i++) {
-                ScopegateMain via = i % 2 == 0 ? a : b;
-                ScopegateMain other = via == a ? b : a;
+                Gateway via = i % 2 == 0 ? a : b;
+                Gateway other = via == a ? b : a;
                 try {
                     HttpResponse<String> r = gateways.send("POST", RedisGateways.gw(via) + "/oauth/register",
                             RedisGateways.registrationBody(IdpStandIn.SEED_SCOPE));
@@ -113,7 +113,7 @@ class RedisOutageTest {
         }
         assertThat(loop.isAlive()).as("loop finished").isFalse();
         assertThat(failures).isEmpty();
-        for (ScopegateMain g : List.of(a, b)) {
+        for (Gateway g : List.of(a, b)) {
             waitFor(() -> metricsShow(g, "scopegate_store_redis_outbox_pending 0.0")
                     && metricsShow(g, "scopegate_store_redis_up 1.0") && metricsShow(g, "scopegate_store_up 1.0"));
             gateways.awaitReady(g);
@@ -122,8 +122,8 @@ class RedisOutageTest {
 
         // Every registration relayed to a client is found, through the replica that did not capture it.
         assertThat(registeredThrough).hasSizeGreaterThanOrEqualTo(16);
-        for (Map.Entry<String, ScopegateMain> e : registeredThrough.entrySet()) {
-            ScopegateMain other = e.getValue() == a ? b : a;
+        for (Map.Entry<String, Gateway> e : registeredThrough.entrySet()) {
+            Gateway other = e.getValue() == a ? b : a;
             String clientId = e.getKey();
             assertThat(gateways.reconnect(other, clientId, "after")).as("reconnect of %s", clientId).isEqualTo(302);
             assertThat(gateways.lastAuthorizeQuery()).contains(clientId).endsWith(SEED_SCOPE_APPENDED);
@@ -136,8 +136,8 @@ class RedisOutageTest {
         RedisServer.assumeInstalled();
         int port = RedisServer.freePort();
         gateways = new RedisGateways(dir);
-        ScopegateMain a = gateways.start("a", "redis://127.0.0.1:" + port);
-        ScopegateMain required = gateways.start("required", "redis://127.0.0.1:" + port, "health: {store-required: true}");
+        Gateway a = gateways.start("a", "redis://127.0.0.1:" + port);
+        Gateway required = gateways.start("required", "redis://127.0.0.1:" + port, "health: {store-required: true}");
         gateways.awaitMetadata(a);
         gateways.awaitMetadata(required);
 
@@ -159,13 +159,13 @@ class RedisOutageTest {
         assertThat(gateways.get(admin(required) + "/readyz").statusCode()).isEqualTo(200);
         waitFor(() -> metricsShow(a, "scopegate_store_redis_outbox_pending 0.0"));
 
-        ScopegateMain b = gateways.start("b", redis.uri());
+        Gateway b = gateways.start("b", redis.uri());
         gateways.awaitReady(b);
         assertThat(gateways.reconnect(b, clientId, "s2")).isEqualTo(302);
         assertThat(gateways.lastAuthorizeQuery()).endsWith(SEED_SCOPE_APPENDED);
     }
 
-    private boolean metricsShow(ScopegateMain g, String line) {
+    private boolean metricsShow(Gateway g, String line) {
         try {
             return gateways.metrics(g).contains(line);
         } catch (Exception e) {

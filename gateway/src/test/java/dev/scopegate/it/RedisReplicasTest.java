@@ -1,6 +1,6 @@
 package dev.scopegate.it;
 
-import dev.scopegate.ScopegateMain;
+import dev.scopegate.Gateway;
 import dev.scopegate.store.redis.RedisServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -28,8 +28,8 @@ class RedisReplicasTest {
     Path dir;
     RedisServer redis;
     RedisGateways gateways;
-    ScopegateMain a;
-    ScopegateMain b;
+    Gateway a;
+    Gateway b;
 
     @BeforeEach
     void start() throws Exception {
@@ -73,7 +73,7 @@ class RedisReplicasTest {
         });
 
         // Scenario 2: reconnect without scope, through either replica.
-        for (ScopegateMain replica : new ScopegateMain[]{a, b}) {
+        for (Gateway replica : new Gateway[]{a, b}) {
             String q2 = authorizeQuery(clientId, "oauth_s_691b57560b648191a5a85lt8e30e0894", null);
             HttpResponse<String> r2 = gateways.get(RedisGateways.gw(replica) + "/oauth/authorize?" + q2);
             assertThat(r2.statusCode()).isEqualTo(302);

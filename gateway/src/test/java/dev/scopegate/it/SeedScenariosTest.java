@@ -1,6 +1,6 @@
 package dev.scopegate.it;
 
-import dev.scopegate.ScopegateMain;
+import dev.scopegate.Gateway;
 import dev.scopegate.config.ConfigLoader;
 import dev.scopegate.config.ScopegateConfig;
 import org.junit.jupiter.api.AfterEach;
@@ -32,14 +32,14 @@ class SeedScenariosTest {
     @TempDir
     Path dir;
     IdpStandIn idp;
-    ScopegateMain gateway;
+    Gateway gateway;
     final HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
             .connectTimeout(Duration.ofSeconds(5)).build();
 
     @BeforeEach
     void start() throws Exception {
         idp = new IdpStandIn();
-        gateway = ScopegateMain.start(config(""));
+        gateway = Gateway.start(config(""));
     }
 
     @AfterEach
@@ -244,7 +244,7 @@ class SeedScenariosTest {
     void registrationSurvivesARestart() throws Exception {
         String clientId = register(IdpStandIn.SEED_SCOPE);
         gateway.close();
-        gateway = ScopegateMain.start(config(""));
+        gateway = Gateway.start(config(""));
         waitFor(() -> {
             try {
                 return get(admin() + "/readyz").statusCode() == 200;
@@ -272,7 +272,7 @@ class SeedScenariosTest {
     @Test
     void unknownClientGetsTheDefaultScopeAndMetricsCountIt() throws Exception {
         gateway.close();
-        gateway = ScopegateMain.start(config("  default: \"worker:read\""));
+        gateway = Gateway.start(config("  default: \"worker:read\""));
         register(null); // waits for readiness
         get(gw() + "/oauth/authorize?" + authorizeQuery("never-registered", "s", null));
         assertThat(lastAuthorizeQuery()).endsWith("&scope=worker%3Aread");

@@ -1,6 +1,6 @@
 package dev.scopegate.ops;
 
-import dev.scopegate.ScopegateMain;
+import dev.scopegate.Gateway;
 
 import java.io.IOException;
 import java.net.URI;
@@ -28,7 +28,7 @@ public final class Harness implements AutoCloseable {
     public final Path file;
     /** The environment the gateway's {@code ${VAR}} lookups see; tests may change it and reload. */
     public final Map<String, String> env = new ConcurrentHashMap<>();
-    public ScopegateMain gateway;
+    public Gateway gateway;
     private final HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
             .connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -67,7 +67,7 @@ public final class Harness implements AutoCloseable {
     /** Writes {@code text} as the config file and starts the gateway from it, waiting for readiness. */
     public Harness start(String text) throws Exception {
         Files.writeString(file, text, StandardCharsets.UTF_8);
-        gateway = ScopegateMain.start(file, env::get, Duration.ofMillis(100));
+        gateway = Gateway.start(file, env::get, Duration.ofMillis(100));
         waitFor(() -> status(admin() + "/readyz") == 200);
         return this;
     }

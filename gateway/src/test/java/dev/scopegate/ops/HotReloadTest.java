@@ -179,7 +179,7 @@ class HotReloadTest {
         Files.writeString(gen1.resolve("scopegate.yaml"), withDefault("worker:read"));
         Files.createSymbolicLink(dir.resolve("..data"), gen1.getFileName());
         Files.createSymbolicLink(h.file, Path.of("..data", "scopegate.yaml"));
-        h.gateway = dev.scopegate.ScopegateMain.start(h.file, h.env::get, java.time.Duration.ofMillis(100));
+        h.gateway = dev.scopegate.Gateway.start(h.file, h.env::get, java.time.Duration.ofMillis(100));
         Harness.waitFor(() -> h.status(h.admin() + "/readyz") == 200);
 
         try (RequestLoop loop = new RequestLoop(h)) {

@@ -1,6 +1,6 @@
 package dev.scopegate.tls;
 
-import dev.scopegate.ScopegateMain;
+import dev.scopegate.Gateway;
 import dev.scopegate.ops.Harness;
 import dev.scopegate.ops.TestIdp;
 import org.junit.jupiter.api.AfterEach;
@@ -60,7 +60,7 @@ class UpstreamTlsTest {
     /** Starts the gateway without waiting for readiness (it never comes when the IdP cannot be reached). */
     private void startUnready(String text) throws Exception {
         Files.writeString(h.file, text, StandardCharsets.UTF_8);
-        h.gateway = ScopegateMain.start(h.file, h.env::get, Duration.ofMillis(100));
+        h.gateway = Gateway.start(h.file, h.env::get, Duration.ofMillis(100));
     }
 
     private void stopGateway() {

@@ -39,7 +39,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The gateway's decision path wired as {@code ScopegateMain} wires it (same classes, same default
+ * The gateway's decision path wired as {@code Gateway} wires it (same classes, same default
  * config plus {@code scope.default}), with an in-memory store and a metadata fetcher that answers
  * at once, so benchmarks measure computation only. One registered client (the seed's) is cached.
  * Not thread-safe to build; the parts are as thread-safe as in the gateway.
