@@ -1,6 +1,6 @@
 package dev.scopegate.metrics;
 
-import dev.scopegate.oauth.Registration;
+import dev.scopegate.model.Registration;
 import dev.scopegate.store.RegistrationStore;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;

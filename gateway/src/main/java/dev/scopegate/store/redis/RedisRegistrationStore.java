@@ -1,7 +1,7 @@
 package dev.scopegate.store.redis;
 
 import dev.scopegate.config.ScopegateConfig;
-import dev.scopegate.oauth.Registration;
+import dev.scopegate.model.Registration;
 import dev.scopegate.store.RegistrationJson;
 import dev.scopegate.store.RegistrationStore;
 import dev.scopegate.store.StoreException;

@@ -12,7 +12,7 @@ import dev.scopegate.oauth.PendingScopes;
 import dev.scopegate.oauth.HttpFetcher;
 import dev.scopegate.oauth.AuthorizationParams;
 import dev.scopegate.oauth.ParamCache;
-import dev.scopegate.oauth.Registration;
+import dev.scopegate.model.Registration;
 import dev.scopegate.oauth.ScopeNormalizer;
 import dev.scopegate.oauth.document.ClientIdMetadataDocuments;
 import dev.scopegate.oauth.document.Resolver;
