@@ -41,7 +41,7 @@ import dev.scopegate.config.ConfigWatcher;
 import dev.scopegate.config.ReloadSignal;
 import dev.scopegate.metrics.BuildInfoMetrics;
 import dev.scopegate.metrics.LogMetrics;
-import dev.scopegate.metrics.MeteredRegistrationStore;
+import dev.scopegate.store.MeteredRegistrationStore;
 import dev.scopegate.metrics.MeterNames;
 import dev.scopegate.metrics.MetadataMetrics;
 import dev.scopegate.metrics.ReadinessMetrics;

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.scopegate.config.ConfigLoader;
 import dev.scopegate.config.ScopegateConfig;
-import dev.scopegate.metrics.MeteredRegistrationStore;
+import dev.scopegate.store.MeteredRegistrationStore;
 import dev.scopegate.metrics.MetricsRegistry;
 import dev.scopegate.model.Registration;
 import dev.scopegate.oauth.ScopeNormalizer;
