@@ -8,6 +8,7 @@ import dev.scopegate.config.ConfigLoader;
 import dev.scopegate.config.ScopegateConfig;
 import dev.scopegate.fetch.NettyHttpFetcher;
 import dev.scopegate.logging.BufferedLineAppender;
+import dev.scopegate.logging.Lines;
 import dev.scopegate.metrics.ProxyMetrics;
 import dev.scopegate.metrics.ScopeMetrics;
 import dev.scopegate.oauth.AuditLog;
@@ -213,7 +214,7 @@ public final class ScopegateMain implements AutoCloseable {
         ScopeMetrics scopeMetrics = new ScopeMetrics(registry);
         declareScopeMeters(scopeMetrics, initial);
         OAuthRouter router = new OAuthRouter(config::current, metadata, resources, normalizer, registrations,
-                scopeMetrics, new AuditLog(initial.logging().json()), clock,
+                scopeMetrics, new AuditLog(initial.logging().json(), Lines::info), clock,
                 new PendingScopes(100_000, Duration.ofMinutes(10), Ticker.systemTicker()));
 
         ProxyMetrics proxyMetrics = new ProxyMetrics(registry,
@@ -228,7 +229,7 @@ public final class ScopegateMain implements AutoCloseable {
         listenerTls = listen.tls().enabled() ? ReloadingSslContext.server(listen.tls(), tlsMetrics) : null;
         proxy = new ProxyServer(transport, new ProxyServer.Listener(listen.host(), listen.port(), listenerTls,
                 initial.limits().maxInitialLineBytes(), initial.limits().maxHeaderBytes(), CLIENT_IDLE_TIMEOUT),
-                settings, upstream, router, proxyMetrics, new AccessLog(initial.logging().json()), lifecycle);
+                settings, upstream, router, proxyMetrics, new AccessLog(initial.logging().json(), Lines::info), lifecycle);
         admin = new AdminServer(transport, initial.admin().host(), initial.admin().port(), config::current, registry,
                 new AdminServer.Readiness(lifecycle::listening, lifecycle::draining, metadata::ready, store::ping),
                 registrations, normalizer);
