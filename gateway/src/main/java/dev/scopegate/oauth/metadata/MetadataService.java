@@ -1,3 +1,4 @@
+// Over 400 lines: one fetch / cache / refresh / serve cycle of the two well-known documents (DESIGN §5), whose rules are read together.
 package dev.scopegate.oauth.metadata;
 
 import dev.scopegate.config.ScopegateConfig;

@@ -1,3 +1,4 @@
+// Over 400 lines: reads, scripted writes, the outbox hand-off and meters share one connection state (key layout, outbox and change feed are split out).
 package dev.scopegate.store.redis;
 
 import dev.scopegate.config.ScopegateConfig;
