@@ -6,6 +6,7 @@ import dev.scopegate.config.ConfigLoader;
 import dev.scopegate.config.ScopegateConfig;
 import dev.scopegate.loadtest.IdpSimulator;
 import dev.scopegate.loadtest.MemoryStore;
+import dev.scopegate.logging.Lines;
 import dev.scopegate.metrics.ScopeMetrics;
 import dev.scopegate.oauth.AuditLog;
 import dev.scopegate.oauth.PendingScopes;
@@ -114,7 +115,7 @@ public final class Fixture implements AutoCloseable {
         ScopeResolver resolver = new ScopeResolver(config.scope());
         normalizer = new ScopeNormalizer(() -> resolver, registrations, metadata::cachedOrNull, resources, documents);
         router = new OAuthRouter(() -> config, metadata, resources, normalizer, registrations,
-                new ScopeMetrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)), new AuditLog(), clock,
+                new ScopeMetrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)), new AuditLog(false, Lines::info), clock,
                 new PendingScopes(100_000, java.time.Duration.ofMinutes(10), com.github.benmanes.caffeine.cache.Ticker.systemTicker()));
         Instant now = Instant.parse("2025-11-18T10:00:00Z");
         registrations.save(new Registration(CLIENT_ID, SCOPE,
