@@ -11,9 +11,9 @@ import dev.scopegate.config.ReloadSignal;
 import dev.scopegate.config.ScopegateConfig;
 import dev.scopegate.fetch.NettyHttpFetcher;
 import dev.scopegate.logging.BufferedLineAppender;
+import dev.scopegate.logging.Lines;
 import dev.scopegate.metrics.BuildInfoMetrics;
 import dev.scopegate.metrics.LogMetrics;
-import dev.scopegate.metrics.MeteredRegistrationStore;
 import dev.scopegate.metrics.MetadataMetrics;
 import dev.scopegate.metrics.MetricsRegistry;
 import dev.scopegate.metrics.ProxyMetrics;
@@ -38,6 +38,7 @@ import dev.scopegate.proxy.ProxySettings;
 import dev.scopegate.proxy.Transport;
 import dev.scopegate.proxy.route.OAuthRouter;
 import dev.scopegate.proxy.route.RouteKind;
+import dev.scopegate.store.MeteredRegistrationStore;
 import dev.scopegate.proxy.upstream.OffLoopResolverGroup;
 import dev.scopegate.proxy.upstream.Origin;
 import dev.scopegate.proxy.upstream.UpstreamClient;
@@ -158,7 +159,7 @@ public final class Gateway implements AutoCloseable {
             ScopeMetrics scopeMetrics = new ScopeMetrics(registry);
             declareScopeMeters(scopeMetrics, initial);
             OAuthRouter router = new OAuthRouter(config::current, metadata, resources, normalizer, registrations,
-                    scopeMetrics, new AuditLog(initial.logging().json()), clock,
+                    scopeMetrics, new AuditLog(initial.logging().json(), Lines::info), clock,
                     new PendingScopes(100_000, Duration.ofMinutes(10), Ticker.systemTicker()));
 
             ProxyMetrics proxyMetrics = new ProxyMetrics(registry,
@@ -176,7 +177,7 @@ public final class Gateway implements AutoCloseable {
             proxy = new ProxyServer(transport, new ProxyServer.Listener(listen.host(), listen.port(), listenerTls,
                     initial.limits().maxInitialLineBytes(), initial.limits().maxHeaderBytes(), CLIENT_IDLE_TIMEOUT),
                     derived(config, ProxySettings::from), upstream, router, proxyMetrics,
-                    new AccessLog(initial.logging().json()), lifecycle);
+                    new AccessLog(initial.logging().json(), Lines::info), lifecycle);
             admin = new AdminServer(transport, initial.admin().host(), initial.admin().port(), config::current, registry,
                     new AdminServer.Readiness(lifecycle::listening, lifecycle::draining, metadata::ready, store::ping),
                     registrations, normalizer);

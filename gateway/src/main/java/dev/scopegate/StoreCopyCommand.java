@@ -3,7 +3,7 @@ package dev.scopegate;
 import dev.scopegate.config.ConfigException;
 import dev.scopegate.config.ConfigLoader;
 import dev.scopegate.config.ScopegateConfig;
-import dev.scopegate.oauth.Registration;
+import dev.scopegate.model.Registration;
 import dev.scopegate.store.RegistrationJson;
 import dev.scopegate.store.RegistrationStore;
 import dev.scopegate.store.StoreException;

@@ -3,7 +3,7 @@ package dev.scopegate;
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.scopegate.config.ScopegateConfig;
 import dev.scopegate.metrics.MeterNames;
-import dev.scopegate.metrics.MeteredRegistrationStore;
+import dev.scopegate.store.MeteredRegistrationStore;
 import dev.scopegate.store.RegistrationRepository;
 import dev.scopegate.store.RegistrationStore;
 import dev.scopegate.store.embedded.SqliteRegistrationStore;

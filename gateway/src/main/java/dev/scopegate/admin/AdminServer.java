@@ -285,7 +285,7 @@ public final class AdminServer implements AutoCloseable {
     }
 
     /** The stored registration as JSON-friendly values (no secret is ever stored). */
-    private static Map<String, Object> view(dev.scopegate.oauth.Registration r) {
+    private static Map<String, Object> view(dev.scopegate.model.Registration r) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("client_id", r.clientId());
         m.put("scope", r.scope());

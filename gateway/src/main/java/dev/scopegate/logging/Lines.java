@@ -15,6 +15,10 @@ import java.util.Iterator;
  * Any other configuration (the JSON layout, another appender, a capture added by a test or an
  * operator) goes through {@code Logger.info}. Checked on every line: a reconfiguration or an
  * appender attached at run time applies at once. Thread-safe.
+ *
+ * <p>The composition root hands {@code Lines::info} to the access and audit logs as their line
+ * writer ({@code AccessLog.LineWriter}, {@code AuditLog.LineWriter}): they own the interface, this
+ * package knows neither of them.
  */
 public final class Lines {
 

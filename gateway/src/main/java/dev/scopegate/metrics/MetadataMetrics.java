@@ -1,6 +1,5 @@
 package dev.scopegate.metrics;
 
-import dev.scopegate.oauth.metadata.MetadataService;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -11,7 +10,7 @@ import java.time.Instant;
 import java.util.Objects;
 
 /**
- * Meters of the IdP metadata cache, read from {@link MetadataService} at scrape time:
+ * Meters of the IdP metadata cache, read from its {@link Source} at scrape time:
  * {@code scopegate_metadata_refreshes_total}, {@code scopegate_metadata_failures_total},
  * {@code scopegate_metadata_age_seconds} and {@code scopegate_metadata_last_success_timestamp_seconds}
  * (both NaN until the first success) and {@code scopegate_metadata_ready}. Nothing is recorded on
@@ -22,14 +21,33 @@ public final class MetadataMetrics {
     private MetadataMetrics() {
     }
 
+    /**
+     * What the meters read, declared here so that {@code metrics} stays below the packages it
+     * measures ({@code oauth.metadata.MetadataService} implements it). Called at scrape time, on
+     * the registry's thread.
+     */
+    public interface Source {
+        /** Successful metadata rounds so far. */
+        long refreshes();
+
+        /** Failed metadata rounds so far. */
+        long failures();
+
+        /** When the last round succeeded; null before the first. */
+        /* nullable */ Instant lastSuccess();
+
+        /** Whether metadata was fetched once. */
+        boolean ready();
+    }
+
     /** Registers the meters; they hold {@code metadata} strongly, for the registry's lifetime. */
-    public static void bind(MeterRegistry registry, MetadataService metadata, Clock clock) {
+    public static void bind(MeterRegistry registry, Source metadata, Clock clock) {
         Objects.requireNonNull(registry, "registry");
         Objects.requireNonNull(metadata, "metadata");
         Objects.requireNonNull(clock, "clock");
-        FunctionCounter.builder(MeterNames.METADATA_REFRESHES, metadata, MetadataService::refreshes)
+        FunctionCounter.builder(MeterNames.METADATA_REFRESHES, metadata, Source::refreshes)
                 .description("Successful IdP metadata rounds").register(registry);
-        FunctionCounter.builder(MeterNames.METADATA_FAILURES, metadata, MetadataService::failures)
+        FunctionCounter.builder(MeterNames.METADATA_FAILURES, metadata, Source::failures)
                 .description("Failed IdP metadata rounds (the last good copy is served)").register(registry);
         Gauge.builder(MeterNames.METADATA_AGE, metadata, m -> ageSeconds(m.lastSuccess(), clock))
                 .description("Seconds since IdP metadata was last fetched successfully; NaN before the first success")

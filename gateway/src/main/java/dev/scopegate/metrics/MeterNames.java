@@ -63,6 +63,22 @@ public final class MeterNames {
      */
     public static final String STORE_UP = "scopegate.store.up";
 
+    /** Gauge (Redis store only), 1 while Redis answers, else 0. */
+    public static final String STORE_REDIS_UP = "scopegate.store.redis.up";
+    /** Gauge (Redis store only): registration writes kept in the local outbox until Redis takes them. */
+    public static final String STORE_REDIS_OUTBOX_PENDING = "scopegate.store.redis.outbox.pending";
+    /** Function counter (Redis store only): writes Redis did not take, kept in the outbox. */
+    public static final String STORE_REDIS_DEFERRED_WRITES = "scopegate.store.redis.deferred.writes";
+    /** Function counter (Redis store only): kept writes replayed to Redis. */
+    public static final String STORE_REDIS_REPLAYED_WRITES = "scopegate.store.redis.replayed.writes";
+    /** Function counter (Redis store only); tag {@code op} (get, write, ping): commands Redis failed or could not take. */
+    public static final String STORE_REDIS_ERRORS = "scopegate.store.redis.errors";
+    /**
+     * Function counter (Redis store only); tag {@code cause} ({@code message}: an entry another
+     * replica changed; {@code resync}: a whole-cache drop after notifications may have been missed).
+     */
+    public static final String STORE_REDIS_INVALIDATIONS = "scopegate.store.redis.invalidations";
+
     /** Function counter: successful metadata rounds. */
     public static final String METADATA_REFRESHES = "scopegate.metadata.refreshes";
     /** Function counter: failed metadata rounds. */

@@ -1,20 +1,35 @@
 package dev.scopegate.oauth;
 
-import dev.scopegate.logging.Lines;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import java.util.Objects;
 
 /**
  * One line per scope decision that changed (or would change) a request, or found nothing, on
  * the {@code scopegate.audit} logger so operators can route it. Carries no secret: client_id,
  * family, source and the scopes only. With the JSON layout each field is also attached as an
  * SLF4J key-value pair. Thread-safe.
+ *
+ * <p>Formatting is here; where a text line goes is a {@link LineWriter} that the composition root
+ * chooses ({@code dev.scopegate.logging.Lines::info}, the allocation-free path to the buffered
+ * appender), so {@code oauth} knows SLF4J and no logging backend.
  */
 public final class AuditLog {
+
+    /**
+     * Writes one INFO text line to the given logger. Declared here, implemented by the logging
+     * backend's adapter (or {@code Logger::info}). Called on event loops: must not block.
+     */
+    @FunctionalInterface
+    public interface LineWriter {
+        void info(Logger log, String message);
+    }
 
     private static final Logger log = LoggerFactory.getLogger("scopegate.audit");
 
     private final boolean structured;
+    private final LineWriter lines;
     /**
      * Recent rewrite lines, by the identity of their parts: a client's repeated requests bring the
      * same client_id (from the {@code ParamCache}), family and scope strings, so its line is built
@@ -29,17 +44,19 @@ public final class AuditLog {
         }
     }
 
-    /** Text lines only (no key-value pairs). */
+    /** Text lines only (no key-value pairs), through {@code Logger.info}. */
     public AuditLog() {
-        this(false);
+        this(false, Logger::info);
     }
 
     /**
      * @param structured also attach every field as an SLF4J key-value pair, for the JSON layout;
      *                   off for the text layout, where they would only cost time per rewrite
+     * @param lines      where text lines go
      */
-    public AuditLog(boolean structured) {
+    public AuditLog(boolean structured, LineWriter lines) {
         this.structured = structured;
+        this.lines = Objects.requireNonNull(lines, "lines");
     }
 
     /** Called on an event loop for every rewrite: one preformatted message, no varargs, no boxing. */
@@ -62,7 +79,7 @@ public final class AuditLog {
                     rewriteMessage(safe(clientId), family, source, scope, dryRun, route));
             recent[slot] = line;
         }
-        Lines.info(log, line.message());
+        lines.info(log, line.message());
     }
 
     private static String rewriteMessage(String id, String family, String source, String scope, boolean dryRun,
@@ -94,7 +111,7 @@ public final class AuditLog {
         String id = safe(clientId);
         String message = "registration " + event + " client_id=" + id;
         if (!structured) {
-            Lines.info(log, message);
+            lines.info(log, message);
             return;
         }
         log.atInfo().addKeyValue("event", "registration-" + event).addKeyValue("client_id", id).log(message);

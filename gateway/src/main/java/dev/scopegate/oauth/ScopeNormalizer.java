@@ -1,5 +1,6 @@
 package dev.scopegate.oauth;
 
+import dev.scopegate.model.Registration;
 import dev.scopegate.oauth.document.ClientDocument;
 import dev.scopegate.oauth.document.ClientIdMetadataDocuments;
 import dev.scopegate.oauth.document.ResourceMetadataCache;

@@ -1,33 +1,50 @@
 package dev.scopegate.proxy;
 
 import dev.scopegate.proxy.route.RouteKind;
-import dev.scopegate.logging.Lines;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import java.util.Objects;
 
 /**
  * One line per request on the {@code scopegate.access} logger (routed by {@code logback.xml} to a
  * buffered appender that costs the event loop a copy, no system call). Only the path is logged, never the query (it carries codes
  * and state) nor any header. Each field is also attached as an SLF4J key-value pair, so the JSON
  * layout ({@code logging.json: true}) carries them as structured fields. Thread-safe.
+ *
+ * <p>Formatting is here; where a text line goes is a {@link LineWriter} that the composition root
+ * chooses ({@code dev.scopegate.logging.Lines::info}, the allocation-free path to the buffered
+ * appender), so {@code proxy} knows SLF4J and no logging backend.
  */
 public final class AccessLog {
+
+    /**
+     * Writes one INFO text line to the given logger. Declared here, implemented by the logging
+     * backend's adapter (or {@code Logger::info}). Called on event loops: must not block.
+     */
+    @FunctionalInterface
+    public interface LineWriter {
+        void info(Logger log, String message);
+    }
 
     private static final Logger log = LoggerFactory.getLogger("scopegate.access");
 
     private final boolean structured;
+    private final LineWriter lines;
 
-    /** Text lines only (no key-value pairs). */
+    /** Text lines only (no key-value pairs), through {@code Logger.info}. */
     public AccessLog() {
-        this(false);
+        this(false, Logger::info);
     }
 
     /**
      * @param structured also attach every field as an SLF4J key-value pair, for the JSON layout;
      *                   off for the text layout, where they would only cost time per request
+     * @param lines      where text lines go
      */
-    public AccessLog(boolean structured) {
+    public AccessLog(boolean structured, LineWriter lines) {
         this.structured = structured;
+        this.lines = Objects.requireNonNull(lines, "lines");
     }
 
     /** Called on an event loop once per request: one preformatted message, no boxing. */
@@ -55,7 +72,7 @@ public final class AccessLog {
         line.append(" route=").append(route.label());
         String message = line.toString();
         if (!structured) {
-            Lines.info(log, message);
+            lines.info(log, message);
             return;
         }
         StringBuilder ms = new StringBuilder(8);

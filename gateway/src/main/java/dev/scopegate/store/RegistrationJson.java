@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.scopegate.oauth.Registration;
+import dev.scopegate.model.Registration;
 
 import java.time.Instant;
 import java.time.format.DateTimeParseException;

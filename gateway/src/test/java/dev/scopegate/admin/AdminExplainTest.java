@@ -7,7 +7,7 @@ import dev.scopegate.config.ConfigLoader;
 import dev.scopegate.config.ScopegateConfig;
 import dev.scopegate.metrics.MetricsRegistry;
 import dev.scopegate.oauth.HttpFetcher;
-import dev.scopegate.oauth.Registration;
+import dev.scopegate.model.Registration;
 import dev.scopegate.oauth.ScopeNormalizer;
 import dev.scopegate.oauth.document.ClientIdMetadataDocuments;
 import dev.scopegate.oauth.document.ResourceMetadataCache;

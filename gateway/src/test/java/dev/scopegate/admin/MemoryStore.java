@@ -1,6 +1,6 @@
 package dev.scopegate.admin;
 
-import dev.scopegate.oauth.Registration;
+import dev.scopegate.model.Registration;
 import dev.scopegate.store.RegistrationStore;
 
 import java.util.Optional;

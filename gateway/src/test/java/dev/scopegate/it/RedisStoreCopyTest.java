@@ -1,7 +1,7 @@
 package dev.scopegate.it;
 
 import dev.scopegate.Cli;
-import dev.scopegate.oauth.Registration;
+import dev.scopegate.model.Registration;
 import dev.scopegate.store.RegistrationJson;
 import dev.scopegate.store.embedded.SqliteRegistrationStore;
 import dev.scopegate.store.redis.RedisServer;

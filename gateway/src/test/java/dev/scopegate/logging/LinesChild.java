@@ -17,11 +17,11 @@ public final class LinesChild {
     public static void main(String[] args) {
         int n = Integer.parseInt(args[0]);
         boolean json = args[2].equals("json");
-        AccessLog access = new AccessLog(json);
+        AccessLog access = new AccessLog(json, Lines::info);
         for (int i = 0; i < n; i++) {
             access.exchange("127.0.0.1", "GET", "/line/" + i, 200, 0, i, 1_000_000, 2_000_000, RouteKind.AUTHORIZE);
         }
-        new AuditLog().rewrite("client-" + n, "chatgpt", "default", "worker:read", false, "authorize");
+        new AuditLog(false, Lines::info).rewrite("client-" + n, "chatgpt", "default", "worker:read", false, "authorize");
         if (args[1].equals("exit")) {
             System.exit(3);
         }

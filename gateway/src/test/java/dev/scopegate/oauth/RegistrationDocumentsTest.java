@@ -1,6 +1,7 @@
 package dev.scopegate.oauth;
 
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.scopegate.model.Registration;
 import dev.scopegate.store.embedded.SqliteRegistrationStore;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;

@@ -83,7 +83,7 @@ class LoggingTest {
     @Test
     void withTheJsonLayoutTheAccessLogAttachesEveryField() throws Exception {
         try (LogCapture access = new LogCapture("scopegate.access", Level.INFO)) {
-            new dev.scopegate.proxy.AccessLog(true).exchange("127.0.0.1", "GET", "/oauth/authorize", 302, 0, 10,
+            new dev.scopegate.proxy.AccessLog(true, org.slf4j.Logger::info).exchange("127.0.0.1", "GET", "/oauth/authorize", 302, 0, 10,
                     1_500_000, 2_500_000, dev.scopegate.proxy.route.RouteKind.AUTHORIZE);
             assertThat(access.events()).singleElement().satisfies(e -> {
                 assertThat(e.getFormattedMessage())

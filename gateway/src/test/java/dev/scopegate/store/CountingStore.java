@@ -1,6 +1,6 @@
 package dev.scopegate.store;
 
-import dev.scopegate.oauth.Registration;
+import dev.scopegate.model.Registration;
 
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;

@@ -1,6 +1,6 @@
 package dev.scopegate.store;
 
-import dev.scopegate.oauth.Registration;
+import dev.scopegate.model.Registration;
 import org.junit.jupiter.api.Test;
 
 import java.time.Instant;

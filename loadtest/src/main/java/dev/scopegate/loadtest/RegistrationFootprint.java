@@ -1,7 +1,7 @@
 package dev.scopegate.loadtest;
 
 import com.github.benmanes.caffeine.cache.Ticker;
-import dev.scopegate.oauth.Registration;
+import dev.scopegate.model.Registration;
 import dev.scopegate.oauth.RegistrationDocuments;
 import dev.scopegate.store.RegistrationJson;
 import dev.scopegate.store.RegistrationRepository;

@@ -1,6 +1,8 @@
+// Over 400 lines: one fetch / cache / refresh / serve cycle of the two well-known documents (DESIGN §5), whose rules are read together.
 package dev.scopegate.oauth.metadata;
 
 import dev.scopegate.config.ScopegateConfig;
+import dev.scopegate.metrics.MetadataMetrics;
 import dev.scopegate.oauth.HttpFetcher;
 import dev.scopegate.oauth.metadata.WellKnown.Kind;
 import java.net.URI;
@@ -58,7 +60,7 @@ import org.slf4j.LoggerFactory;
  * injected scheduler, and futures returned by this class complete there (or on the caller's
  * thread when already complete): event-loop callers hop back to their own executor.
  */
-public final class MetadataService implements AutoCloseable {
+public final class MetadataService implements AutoCloseable, MetadataMetrics.Source {
 
     /** Largest metadata document accepted. */
     public static final int MAX_DOCUMENT_BYTES = 512 * 1024;
@@ -177,6 +179,7 @@ public final class MetadataService implements AutoCloseable {
     }
 
     /** True once a document has been cached (it stays cached). */
+    @Override
     public boolean ready() {
         return state.primary() != null;
     }
@@ -237,16 +240,19 @@ public final class MetadataService implements AutoCloseable {
     }
 
     /** Successful rounds so far. */
+    @Override
     public long refreshes() {
         return refreshes.get();
     }
 
     /** Failed rounds so far (no document fetched). */
+    @Override
     public long failures() {
         return failures.get();
     }
 
     /** When the last successful round finished, or null before the first. */
+    @Override
     public /* nullable */ Instant lastSuccess() {
         return lastSuccess;
     }

@@ -1,6 +1,6 @@
 package dev.scopegate.oauth.scope;
 
-import dev.scopegate.oauth.Registration;
+import dev.scopegate.model.Registration;
 
 import java.util.List;
 

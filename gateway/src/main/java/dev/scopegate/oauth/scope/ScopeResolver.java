@@ -4,7 +4,7 @@ import dev.scopegate.config.ScopegateConfig;
 import dev.scopegate.config.ScopegateConfig.OnUnresolved;
 import dev.scopegate.config.ScopegateConfig.Source;
 import dev.scopegate.config.ScopegateConfig.Trigger;
-import dev.scopegate.oauth.Registration;
+import dev.scopegate.model.Registration;
 
 import java.util.ArrayList;
 import java.util.EnumSet;

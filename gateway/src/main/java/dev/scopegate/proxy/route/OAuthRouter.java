@@ -9,7 +9,7 @@ import dev.scopegate.oauth.ParamCache;
 import dev.scopegate.oauth.ParamCodec;
 import dev.scopegate.oauth.PendingScopes;
 import dev.scopegate.oauth.Params;
-import dev.scopegate.oauth.Registration;
+import dev.scopegate.model.Registration;
 import dev.scopegate.oauth.RegistrationDocuments;
 import dev.scopegate.oauth.ScopeNormalizer;
 import dev.scopegate.oauth.document.ResourceMetadataCache;

@@ -1,6 +1,6 @@
 package dev.scopegate.store.redis;
 
-import dev.scopegate.oauth.Registration;
+import dev.scopegate.model.Registration;
 import dev.scopegate.store.RegistrationJson;
 import dev.scopegate.store.StoreException;
 import org.slf4j.Logger;

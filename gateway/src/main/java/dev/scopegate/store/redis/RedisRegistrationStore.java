@@ -1,7 +1,9 @@
+// Over 400 lines: reads, scripted writes, the outbox hand-off and meters share one connection state (key layout, outbox and change feed are split out).
 package dev.scopegate.store.redis;
 
 import dev.scopegate.config.ScopegateConfig;
-import dev.scopegate.oauth.Registration;
+import dev.scopegate.metrics.MeterNames;
+import dev.scopegate.model.Registration;
 import dev.scopegate.store.RegistrationJson;
 import dev.scopegate.store.RegistrationStore;
 import dev.scopegate.store.StoreException;
@@ -468,27 +470,27 @@ public final class RedisRegistrationStore implements RegistrationStore, MeterBin
      */
     @Override
     public void bindTo(MeterRegistry registry) {
-        Gauge.builder("scopegate.store.redis.up", this, s -> s.up() ? 1 : 0)
+        Gauge.builder(MeterNames.STORE_REDIS_UP, this, s -> s.up() ? 1 : 0)
                 .description("1 while the Redis registration store answers, else 0").register(registry);
-        Gauge.builder("scopegate.store.redis.outbox.pending", this, RedisRegistrationStore::pending)
+        Gauge.builder(MeterNames.STORE_REDIS_OUTBOX_PENDING, this, RedisRegistrationStore::pending)
                 .description("Registration writes kept locally until Redis takes them").register(registry);
-        FunctionCounter.builder("scopegate.store.redis.deferred.writes", deferred, LongAdder::sum)
+        FunctionCounter.builder(MeterNames.STORE_REDIS_DEFERRED_WRITES, deferred, LongAdder::sum)
                 .description("Registration writes Redis did not take, kept in the outbox").register(registry);
-        FunctionCounter.builder("scopegate.store.redis.replayed.writes", replayed, LongAdder::sum)
+        FunctionCounter.builder(MeterNames.STORE_REDIS_REPLAYED_WRITES, replayed, LongAdder::sum)
                 .description("Kept writes replayed to Redis").register(registry);
         errors(registry, "get", readErrors);
         errors(registry, "write", writeErrors);
         errors(registry, "ping", pingErrors);
-        FunctionCounter.builder("scopegate.store.redis.invalidations", feed.invalidations, LongAdder::sum)
+        FunctionCounter.builder(MeterNames.STORE_REDIS_INVALIDATIONS, feed.invalidations, LongAdder::sum)
                 .tag("cause", "message").description("Cache entries dropped because another replica changed them")
                 .register(registry);
-        FunctionCounter.builder("scopegate.store.redis.invalidations", feed.resyncs, LongAdder::sum)
+        FunctionCounter.builder(MeterNames.STORE_REDIS_INVALIDATIONS, feed.resyncs, LongAdder::sum)
                 .tag("cause", "resync").description("Whole-cache drops after notifications may have been missed")
                 .register(registry);
     }
 
     private static void errors(MeterRegistry registry, String op, LongAdder count) {
-        FunctionCounter.builder("scopegate.store.redis.errors", count, LongAdder::sum).tag("op", op)
+        FunctionCounter.builder(MeterNames.STORE_REDIS_ERRORS, count, LongAdder::sum).tag("op", op)
                 .description("Redis commands that failed or could not be sent").register(registry);
     }
 

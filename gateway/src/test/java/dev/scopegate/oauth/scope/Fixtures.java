@@ -5,7 +5,7 @@ import dev.scopegate.config.ScopegateConfig.Family;
 import dev.scopegate.config.ScopegateConfig.OnUnresolved;
 import dev.scopegate.config.ScopegateConfig.Source;
 import dev.scopegate.config.ScopegateConfig.Trigger;
-import dev.scopegate.oauth.Registration;
+import dev.scopegate.model.Registration;
 
 import java.time.Duration;
 import java.time.Instant;

@@ -5,7 +5,7 @@ import dev.scopegate.config.ScopegateConfig.Family;
 import dev.scopegate.config.ScopegateConfig.OnUnresolved;
 import dev.scopegate.config.ScopegateConfig.Source;
 import dev.scopegate.config.ScopegateConfig.Trigger;
-import dev.scopegate.oauth.Registration;
+import dev.scopegate.model.Registration;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Assume;

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.scopegate.config.ScopegateConfig.Family;
 import dev.scopegate.config.ScopegateConfig.Source;
 import dev.scopegate.config.ScopegateConfig.Trigger;
-import dev.scopegate.oauth.Registration;
+import dev.scopegate.model.Registration;
 import dev.scopegate.oauth.scope.Decision.AddScope;
 import dev.scopegate.oauth.scope.Decision.NeedFacts;
 import dev.scopegate.oauth.scope.Decision.Skip;

@@ -1,6 +1,6 @@
 package dev.scopegate.store.embedded;
 
-import dev.scopegate.oauth.Registration;
+import dev.scopegate.model.Registration;
 
 import java.nio.file.Path;
 import java.time.Instant;

@@ -1,6 +1,6 @@
 package dev.scopegate.store.embedded;
 
-import dev.scopegate.oauth.Registration;
+import dev.scopegate.model.Registration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,6 +1,6 @@
 package dev.scopegate.store.redis;
 
-import dev.scopegate.oauth.Registration;
+import dev.scopegate.model.Registration;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,6 +1,6 @@
 package dev.scopegate.store.redis;
 
-import dev.scopegate.oauth.Registration;
+import dev.scopegate.model.Registration;
 import dev.scopegate.store.RegistrationRepository;
 import dev.scopegate.store.RegistrationStore;
 import dev.scopegate.store.StoreException;

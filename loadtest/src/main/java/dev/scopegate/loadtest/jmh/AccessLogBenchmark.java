@@ -3,6 +3,7 @@ package dev.scopegate.loadtest.jmh;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.joran.JoranConfigurator;
 import dev.scopegate.logging.BufferedLineAppender;
+import dev.scopegate.logging.Lines;
 import dev.scopegate.proxy.AccessLog;
 import dev.scopegate.proxy.route.RouteKind;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -54,7 +55,7 @@ public class AccessLogBenchmark {
     @Param({"logback-bench.xml", "logback-bench-pattern.xml", "logback-bench-async.xml", "off"})
     public String config;
 
-    private final AccessLog access = new AccessLog(false);
+    private final AccessLog access = new AccessLog(false, Lines::info);
     private LoggerContext context;
     private long lines;
     private long switchesAtStart;

@@ -6,13 +6,14 @@ import dev.scopegate.config.ConfigLoader;
 import dev.scopegate.config.ScopegateConfig;
 import dev.scopegate.loadtest.IdpSimulator;
 import dev.scopegate.loadtest.MemoryStore;
+import dev.scopegate.logging.Lines;
 import dev.scopegate.metrics.ScopeMetrics;
 import dev.scopegate.oauth.AuditLog;
 import dev.scopegate.oauth.PendingScopes;
 import dev.scopegate.oauth.HttpFetcher;
 import dev.scopegate.oauth.AuthorizationParams;
 import dev.scopegate.oauth.ParamCache;
-import dev.scopegate.oauth.Registration;
+import dev.scopegate.model.Registration;
 import dev.scopegate.oauth.ScopeNormalizer;
 import dev.scopegate.oauth.document.ClientIdMetadataDocuments;
 import dev.scopegate.oauth.document.Resolver;
@@ -114,7 +115,7 @@ public final class Fixture implements AutoCloseable {
         ScopeResolver resolver = new ScopeResolver(config.scope());
         normalizer = new ScopeNormalizer(() -> resolver, registrations, metadata::cachedOrNull, resources, documents);
         router = new OAuthRouter(() -> config, metadata, resources, normalizer, registrations,
-                new ScopeMetrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)), new AuditLog(), clock,
+                new ScopeMetrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)), new AuditLog(false, Lines::info), clock,
                 new PendingScopes(100_000, java.time.Duration.ofMinutes(10), com.github.benmanes.caffeine.cache.Ticker.systemTicker()));
         Instant now = Instant.parse("2025-11-18T10:00:00Z");
         registrations.save(new Registration(CLIENT_ID, SCOPE,

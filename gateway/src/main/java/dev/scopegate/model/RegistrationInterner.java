@@ -1,4 +1,4 @@
-package dev.scopegate.oauth;
+package dev.scopegate.model;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;

@@ -1,4 +1,4 @@
-package dev.scopegate.oauth;
+package dev.scopegate.model;
 
 import java.time.Instant;
 import java.util.List;

@@ -1,7 +1,7 @@
-package dev.scopegate.metrics;
+package dev.scopegate.store;
 
-import dev.scopegate.oauth.Registration;
-import dev.scopegate.store.RegistrationStore;
+import dev.scopegate.metrics.MeterNames;
+import dev.scopegate.model.Registration;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -1,4 +1,4 @@
-package dev.scopegate.oauth;
+package dev.scopegate.model;
 
 import org.junit.jupiter.api.Test;
 

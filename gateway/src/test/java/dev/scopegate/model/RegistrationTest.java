@@ -1,4 +1,4 @@
-package dev.scopegate.oauth;
+package dev.scopegate.model;
 
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
