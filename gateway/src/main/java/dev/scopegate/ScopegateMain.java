@@ -65,10 +65,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -191,14 +189,9 @@ public final class ScopegateMain implements AutoCloseable {
                 scheduler, clock, initial.metadata().augment());
         MetadataMetrics.bind(registry, metadata, clock);
         ReadinessMetrics.bind(registry, () -> lifecycle.listening() && !lifecycle.draining() && metadata.ready());
-        Set<String> origins = new HashSet<>();
-        origins.add(Origin.of(upstreamUrl).toString());
-        if (initial.publicBaseUrl() != null) {
-            origins.add(Origin.of(initial.publicBaseUrl()).toString());
-        }
-        initial.routes().forEach(r -> origins.add(Origin.of(r.url()).toString()));
-        ResourceMetadataCache resources = new ResourceMetadataCache(initial.resources(), origins, fetcher,
-                System::nanoTime);
+        // The fetch allow-list follows routes on a reload (resources itself is restart-only).
+        ResourceMetadataCache resources = new ResourceMetadataCache(initial.resources(),
+                derived(config, ResourceMetadataCache::fetchableOrigins), fetcher, System::nanoTime);
         // Client ID metadata documents come from anywhere: the guard checks the address actually
         // connected to, so a DNS answer that changes between check and connect gains nothing.
         boolean allowPrivate = initial.scope().document().allowPrivate();
