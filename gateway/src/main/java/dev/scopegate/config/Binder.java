@@ -24,9 +24,11 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Binds a {@link YamlNode} tree onto {@link ScopegateConfig}: the generic {@link RecordBinder} does
@@ -77,8 +79,8 @@ final class Binder implements RecordBinder.Hook {
             if (hosts != null && hosts.isEmpty()) {
                 s.report("redirect-hosts", "must list at least one host");
             }
-        } else if (record instanceof Scope scope) {
-            return scope(scope, s);
+        } else if (record instanceof Scope) {
+            scope(s);
         } else if (record instanceof ScopegateConfig c) {
             top(c, s);
         }
@@ -194,13 +196,13 @@ final class Binder implements RecordBinder.Hook {
 
     // ---- scope -----------------------------------------------------------------------------------
 
-    private Scope scope(Scope scope, Section s) {
+    private void scope(Section s) {
         List<Item> sources = s.items("sources");
         if (sources != null && sources.isEmpty()) {
             s.report("sources", "must name at least one source (" + Values.choices(Source.class) + ")");
         }
         if (sources != null) {
-            List<Object> seen = new java.util.ArrayList<>();
+            List<Object> seen = new ArrayList<>();
             for (Item item : sources) {
                 if (item.value() != null && seen.contains(item.value())) {
                     problems.add(item.node().mark(), item.path(), "'" + Values.kebab((Source) item.value()) + "' is listed twice");
@@ -219,16 +221,10 @@ final class Binder implements RecordBinder.Hook {
             }
         }
         unique(s.items("families"), "name", f -> ((Family) f).name(), "family '%s' is already defined by %s");
-        if (scope.sources().isEmpty()) {
-            return new Scope(scope.trigger(), (List<Source>) RecordBinder.defaultOf(Scope.class.getRecordComponents()[1]),
-                    scope.defaultScope(), scope.deny(), scope.onlySupported(), scope.acceptCommas(), scope.onUnresolved(),
-                    scope.dryRun(), scope.clients(), scope.families(), scope.learn(), scope.document());
-        }
-        return scope;
     }
 
     /** Reports an element of {@code items} whose {@code key} repeats an earlier one's. */
-    private void unique(List<Item> items, String key, java.util.function.Function<Object, String> value, String format) {
+    private void unique(List<Item> items, String key, Function<Object, String> value, String format) {
         Map<String, String> seen = new HashMap<>();
         for (Item item : items == null ? List.<Item>of() : items) {
             if (item.value() != null) {
