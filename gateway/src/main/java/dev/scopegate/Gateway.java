@@ -57,10 +57,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -142,8 +140,9 @@ public final class Gateway implements AutoCloseable {
                     initial.metadata().refresh(), scheduler, clock, initial.metadata().augment()));
             MetadataMetrics.bind(registry, metadata, clock);
             ReadinessMetrics.bind(registry, () -> lifecycle.listening() && !lifecycle.draining() && metadata.ready());
-            ResourceMetadataCache resources = new ResourceMetadataCache(initial.resources(), origins(initial), fetcher,
-                    System::nanoTime);
+            // The fetch allow-list follows routes on a reload (resources itself is restart-only).
+            ResourceMetadataCache resources = new ResourceMetadataCache(initial.resources(),
+                    derived(config, ResourceMetadataCache::fetchableOrigins), fetcher, System::nanoTime);
             // Client ID metadata documents come from anywhere: the guard checks the address actually
             // connected to, so a DNS answer that changes between check and connect gains nothing.
             boolean allowPrivate = initial.scope().document().allowPrivate();
@@ -308,17 +307,6 @@ public final class Gateway implements AutoCloseable {
     /** The health listener's port ({@code health.port}); 0 when it is off. */
     public int healthPort() {
         return health == null ? 0 : health.port();
-    }
-
-    /** The origins whose protected-resource metadata may be fetched: the IdP's, the public one, each route's. */
-    private static Set<String> origins(ScopegateConfig c) {
-        Set<String> origins = new HashSet<>();
-        origins.add(Origin.of(c.upstream().url()).toString());
-        if (c.publicBaseUrl() != null) {
-            origins.add(Origin.of(c.publicBaseUrl()).toString());
-        }
-        c.routes().forEach(r -> origins.add(Origin.of(r.url()).toString()));
-        return origins;
     }
 
     /** A listener that cannot bind (port taken, address not local) is a {@link StartException} naming it. */

@@ -1,12 +1,6 @@
 package dev.scopegate.config;
 
-import dev.scopegate.config.ScopegateConfig.Admin;
-import dev.scopegate.config.ScopegateConfig.Health;
-import dev.scopegate.config.ScopegateConfig.Limits;
-import dev.scopegate.config.ScopegateConfig.Logging;
-import dev.scopegate.config.ScopegateConfig.Scope;
-import dev.scopegate.config.ScopegateConfig.Upstream;
-
+import java.lang.annotation.Annotation;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.RecordComponent;
 import java.util.ArrayList;
@@ -17,27 +11,20 @@ import java.util.Objects;
  * What differs between two configurations, as YAML key paths ({@code scope.default},
  * {@code upstream.max-connections}), and which of those settings only a restart applies.
  *
- * <p>Restart-only settings are those that the running process built something from once:
- * sockets ({@code listen.*}, {@code admin.host}, {@code admin.port}, {@code health.host},
- * {@code health.port}), the upstream pool
- * ({@code upstream.connect-timeout}, {@code upstream.max-connections}, {@code upstream.idle-timeout},
- * {@code upstream.tls}: which files; their contents are re-read when they change),
- * the HTTP decoder ({@code limits.max-header-bytes}, {@code limits.max-initial-line-bytes}), the
- * store and its cache ({@code store.*}, {@code cache.*}), the metadata fetcher
- * ({@code upstream.url}, {@code public-base-url}), the document and resource caches
- * ({@code scope.document.*}, {@code resources}) and the log layout ({@code logging.json}).
- * Everything else is read per request from the current snapshot. Stateless.
+ * <p>Restart-only settings are those that the running process built something from once (sockets,
+ * the upstream pool, the HTTP decoder, the store and its caches, the metadata fetcher, the log
+ * layout). They are not listed here: they are the components marked {@link Schema.Restart} in
+ * {@link ScopegateConfig} (a mark covers the whole subtree), and {@link #RESTART_ONLY} is computed
+ * from them, as are the secrets ({@link Schema.Secret}). Everything else is read per request from
+ * the current snapshot. Stateless.
  */
 public final class ConfigChanges {
 
-    private static final List<String> RESTART_ONLY = List.of(
-            "listen", "admin.host", "admin.port", "public-base-url", "upstream.url",
-            "upstream.connect-timeout", "upstream.max-connections", "upstream.idle-timeout", "upstream.tls",
-            "limits.max-header-bytes", "limits.max-initial-line-bytes", "store", "cache",
-            "scope.document", "resources", "logging.json", "health.host", "health.port");
+    /** The key paths marked {@code @Restart}, in file order; a key below one of them needs a restart too. */
+    static final List<String> RESTART_ONLY = paths(ScopegateConfig.class, "", Schema.Restart.class, new ArrayList<>());
 
     /** Keys whose value is a secret: their values are never shown, only their names. */
-    private static final List<String> SECRET = List.of("admin.token", "store.redis.uri", "store.redis.password");
+    private static final List<String> SECRET = paths(ScopegateConfig.class, "", Schema.Secret.class, new ArrayList<>());
 
     private ConfigChanges() {
     }
@@ -54,7 +41,7 @@ public final class ConfigChanges {
     /** Whether a change of {@code key} (as returned by {@link #diff}) needs a restart. */
     public static boolean restartOnly(String key) {
         for (String k : RESTART_ONLY) {
-            if (key.equals(k) || key.startsWith(k + ".")) {
+            if (key.equals(k) || key.startsWith(k + ".") || key.startsWith(k + "[")) {
                 return true;
             }
         }
@@ -71,25 +58,42 @@ public final class ConfigChanges {
      * reload may install without pretending to apply what it cannot.
      */
     public static ScopegateConfig pinRestartOnly(ScopegateConfig running, ScopegateConfig next) {
-        Upstream ru = running.upstream();
-        Upstream nu = next.upstream();
-        Upstream upstream = new Upstream(ru.url(), ru.connectTimeout(), nu.responseTimeout(), nu.readTimeout(),
-                ru.maxConnections(), ru.idleTimeout(), nu.rewriteHost(), ru.tls());
-        Admin admin = new Admin(running.admin().host(), running.admin().port(), next.admin().token(),
-                next.admin().tokenFile());
-        Limits rl = running.limits();
-        Limits nl = next.limits();
-        Limits limits = new Limits(rl.maxHeaderBytes(), rl.maxInitialLineBytes(), nl.maxFormBytes(),
-                nl.maxCaptureBytes());
-        Scope ns = next.scope();
-        Scope scope = new Scope(ns.trigger(), ns.sources(), ns.defaultScope(), ns.deny(), ns.onlySupported(),
-                ns.acceptCommas(), ns.onUnresolved(), ns.dryRun(), ns.clients(), ns.families(), ns.learn(),
-                running.scope().document());
-        Logging logging = new Logging(next.logging().access(), running.logging().json());
-        Health health = new Health(running.health().host(), running.health().port(), next.health().storeRequired());
-        return new ScopegateConfig(running.listen(), admin, running.publicBaseUrl(), next.trustedProxies(), upstream,
-                next.routes(), next.metadata(), next.endpoints(), scope, running.resources(), limits, running.store(),
-                running.cache(), logging, health);
+        return pin(running, next);
+    }
+
+    /** A record of {@code next}'s values except the {@code @Restart} components (and below), taken from {@code running}. */
+    private static <R> R pin(R running, R next) {
+        RecordComponent[] cs = running.getClass().getRecordComponents();
+        Object[] args = new Object[cs.length];
+        Class<?>[] types = new Class<?>[cs.length];
+        for (int i = 0; i < cs.length; i++) {
+            RecordComponent c = cs[i];
+            types[i] = c.getType();
+            Object r = value(c, running);
+            Object n = value(c, next);
+            args[i] = c.isAnnotationPresent(Schema.Restart.class) ? r
+                    : RecordBinder.isSection(c.getType()) ? pin(r, n) : n;
+        }
+        try {
+            @SuppressWarnings("unchecked")
+            R pinned = (R) running.getClass().getDeclaredConstructor(types).newInstance(args);
+            return pinned;
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot build " + running.getClass().getSimpleName(), e);
+        }
+    }
+
+    /** The key paths below {@code type} whose component carries {@code mark} (nested records followed, lists not). */
+    private static List<String> paths(Class<?> type, String parent, Class<? extends Annotation> mark, List<String> out) {
+        for (RecordComponent c : type.getRecordComponents()) {
+            String path = parent.isEmpty() ? key(c) : parent + "." + key(c);
+            if (c.isAnnotationPresent(mark)) {
+                out.add(path);
+            } else if (RecordBinder.isSection(c.getType())) {
+                paths(c.getType(), path, mark, out);
+            }
+        }
+        return List.copyOf(out);
     }
 
     private static void diff(String path, Object a, Object b, List<String> out) {
@@ -98,7 +102,7 @@ public final class ConfigChanges {
         }
         if (a != null && b != null && a.getClass().isRecord() && a.getClass() == b.getClass()) {
             for (RecordComponent c : a.getClass().getRecordComponents()) {
-                diff(child(path, c.getName()), value(c, a), value(c, b), out);
+                diff(child(path, c), value(c, a), value(c, b), out);
             }
             return;
         }
@@ -113,26 +117,12 @@ public final class ConfigChanges {
         }
     }
 
-    /** The YAML key of a record component: kebab-case, {@code defaultScope} written {@code default}. */
-    static String key(String component) {
-        return component.equals("defaultScope") ? "default" : kebab(component);
+    /** The YAML key of a record component: kebab-case unless {@link Schema.Name} says otherwise. */
+    static String key(RecordComponent c) {
+        return RecordBinder.key(c);
     }
 
-    private static String child(String parent, String component) {
-        String key = key(component);
-        return parent.isEmpty() ? key : parent + "." + key;
-    }
-
-    private static String kebab(String camel) {
-        StringBuilder b = new StringBuilder(camel.length() + 4);
-        for (int i = 0; i < camel.length(); i++) {
-            char c = camel.charAt(i);
-            if (Character.isUpperCase(c)) {
-                b.append('-').append(Character.toLowerCase(c));
-            } else {
-                b.append(c);
-            }
-        }
-        return b.toString();
+    private static String child(String parent, RecordComponent c) {
+        return parent.isEmpty() ? key(c) : parent + "." + key(c);
     }
 }

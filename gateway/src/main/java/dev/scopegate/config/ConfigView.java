@@ -74,7 +74,7 @@ public final class ConfigView {
         if (v.getClass().isRecord() && !(v instanceof Cidr)) {
             Map<String, Object> out = new LinkedHashMap<>();
             for (RecordComponent c : v.getClass().getRecordComponents()) {
-                String key = ConfigChanges.key(c.getName());
+                String key = ConfigChanges.key(c);
                 String childPath = path.isEmpty() ? key : path + "." + key;
                 Object child = component(c, v);
                 out.put(key, secret(childPath, child) ? Secrets.MASK : value(childPath, child));

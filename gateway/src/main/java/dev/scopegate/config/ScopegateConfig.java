@@ -1,5 +1,17 @@
 package dev.scopegate.config;
 
+import dev.scopegate.config.Schema.Computed;
+import dev.scopegate.config.Schema.Default;
+import dev.scopegate.config.Schema.Doc;
+import dev.scopegate.config.Schema.Name;
+import dev.scopegate.config.Schema.Nullable;
+import dev.scopegate.config.Schema.Range;
+import dev.scopegate.config.Schema.Required;
+import dev.scopegate.config.Schema.Restart;
+import dev.scopegate.config.Schema.Rule;
+import dev.scopegate.config.Schema.Secret;
+import dev.scopegate.config.Schema.Text;
+import dev.scopegate.config.Schema.ZeroAllowed;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
@@ -10,24 +22,29 @@ import java.util.Objects;
  * The whole validated configuration: immutable, built once per (re)load by {@link ConfigLoader}.
  * Every nested record is immutable too; collections are unmodifiable. Safe to share across threads.
  *
- * <p>YAML keys are the kebab-case forms of the component names ({@code public-base-url},
- * {@code max-connections} …). Nullable components are marked; every other component is non-null
+ * <p>These records are the one schema of the config (annotations in {@link Schema}): YAML keys are
+ * the kebab-case forms of the component names ({@code public-base-url}, {@code max-connections} …),
+ * each default is its component's {@code @Default}, {@code @Restart} marks what only a restart
+ * applies, and {@code config/scopegate.schema.json} is generated from them ({@link JsonSchema}).
+ * Adding a key is adding a component with its default; checks across keys or reading files go to
+ * {@link Binder}. {@code @Nullable} components may be null; every other component is non-null
  * after loading (defaults filled in).
  */
 public record ScopegateConfig(
-        Listen listen,
-        Admin admin,
-        /* nullable */ URI publicBaseUrl,
-        List<Cidr> trustedProxies,
-        Upstream upstream,
-        List<Route> routes,
+        @Restart @Doc("The proxy listener.") Listen listen,
+        @Doc("The admin listener: metrics, health, explain, client admin.") Admin admin,
+        @Restart @Nullable @Doc("The public origin (and path) clients use; issuer and endpoint URLs are built from it.")
+        URI publicBaseUrl,
+        @Doc("Addresses or CIDRs whose X-Forwarded-* headers are trusted.") List<Cidr> trustedProxies,
+        @Doc("The IdP.") Upstream upstream,
+        @Doc("Path prefixes proxied to other origins (first match wins).") List<Route> routes,
         Metadata metadata,
-        Endpoints endpoints,
-        Scope scope,
-        List<Resource> resources,
+        @Doc("Path overrides of what the IdP's metadata names.") Endpoints endpoints,
+        @Doc("The scope-resolution chain.") Scope scope,
+        @Restart @Doc("Protected-resource metadata scopegate publishes (RFC 9728).") List<Resource> resources,
         Limits limits,
-        Store store,
-        Cache cache,
+        @Restart Store store,
+        @Restart Cache cache,
         Logging logging,
         Health health) {
 
@@ -49,10 +66,13 @@ public record ScopegateConfig(
     }
 
     /** {@code listen}: the proxy listener. {@code drain-timeout} bounds graceful shutdown. */
-    public record Listen(String host, int port, Tls tls, Duration drainTimeout) {}
+    public record Listen(@Text(Rule.HOST) @Default("0.0.0.0") String host,
+                         @Range(max = 65535) @Default("8080") @Doc("0 picks a free port.") int port,
+                         Tls tls,
+                         @ZeroAllowed @Default("10s") Duration drainTimeout) {}
 
     /** {@code listen.tls}: PEM files; both null means plain HTTP. */
-    public record Tls(/* nullable */ String cert, /* nullable */ String key) {
+    public record Tls(@Nullable @Doc("PEM certificate chain.") String cert, @Nullable @Doc("PEM private key.") String key) {
         public boolean enabled() {
             return cert != null && key != null;
         }
@@ -64,7 +84,10 @@ public record ScopegateConfig(
      * Kubernetes secret); {@code token} then holds that content, read at each (re)load.
      * {@link #toString()} masks the token so that printing or logging the config never leaks it.
      */
-    public record Admin(String host, int port, String token, /* nullable */ String tokenFile) {
+    public record Admin(@Restart @Text(Rule.HOST) @Default("127.0.0.1") String host,
+                        @Restart @Range(max = 65535) @Default("9090") int port,
+                        @Secret @Default("''") @Doc("Bearer token for /admin/*; empty: no auth.") String token,
+                        @Nullable @Doc("A file whose trimmed content is the token.") String tokenFile) {
         @Override
         public String toString() {
             String shown = token == null || token.isEmpty() ? "\"\"" : Secrets.MASK;
@@ -78,15 +101,21 @@ public record ScopegateConfig(
      * {@code response-timeout} bounds the wait for the response head; {@code read-timeout} the
      * silence between two reads of a response after its head ({@link Duration#ZERO}: none).
      */
-    public record Upstream(URI url, Duration connectTimeout, Duration responseTimeout, Duration readTimeout,
-                           int maxConnections, Duration idleTimeout, boolean rewriteHost, UpstreamTls tls) {}
+    public record Upstream(@Restart @Default("http://127.0.0.1:8081") URI url,
+                           @Restart @Default("2s") Duration connectTimeout,
+                           @Default("30s") Duration responseTimeout,
+                           @ZeroAllowed @Default("60s") Duration readTimeout,
+                           @Restart @Range(min = 1) @Default("512") int maxConnections,
+                           @Restart @Default("60s") Duration idleTimeout,
+                           @Default("false") boolean rewriteHost,
+                           @Restart UpstreamTls tls) {}
 
     /**
      * {@code upstream.tls}: PEM files for the connections to the IdP's origin (proxied requests and
      * metadata fetches). {@code ca} (nullable) replaces the JDK trust store for them; {@code cert}
      * and {@code key} (both or neither) are the client certificate chain and its key for mTLS.
      */
-    public record UpstreamTls(/* nullable */ String ca, /* nullable */ String cert, /* nullable */ String key) {
+    public record UpstreamTls(@Nullable String ca, @Nullable String cert, @Nullable String key) {
         public static final UpstreamTls NONE = new UpstreamTls(null, null, null);
 
         /** Whether any file is set (otherwise the JDK defaults apply). */
@@ -99,35 +128,39 @@ public record ScopegateConfig(
      * One entry of {@code routes}: requests whose path starts with {@code prefix} go to {@code url}.
      * {@code read-timeout} null means the route inherits {@code upstream.read-timeout}.
      */
-    public record Route(String prefix, URI url, boolean rewriteHost, /* nullable */ Duration readTimeout) {}
+    public record Route(@Required @Text(Rule.URL_PATH) String prefix, @Required URI url,
+                        @Default("false") boolean rewriteHost, @Nullable @ZeroAllowed Duration readTimeout) {}
 
     /** {@code metadata}. */
-    public record Metadata(Duration refresh, Augment augment) {}
+    public record Metadata(@Default("5m") Duration refresh, Augment augment) {}
 
     /**
      * {@code metadata.augment}: {@code scopes-supported} (nullable) is added where the IdP omits
      * it; {@code rewrite-origin} rewrites the IdP's internal origin in endpoint URLs.
      */
-    public record Augment(/* nullable */ List<String> scopesSupported, boolean rewriteOrigin) {}
+    public record Augment(@Nullable @Text(Rule.SCOPE) List<String> scopesSupported,
+                          @Default("false") boolean rewriteOrigin) {}
 
     /** {@code endpoints}: path overrides (nullable each) of what the IdP's metadata names. */
-    public record Endpoints(/* nullable */ String authorization, /* nullable */ String par,
-                            /* nullable */ String registration, /* nullable */ String token) {}
+    public record Endpoints(@Nullable @Text(Rule.URL_PATH) String authorization,
+                            @Nullable @Text(Rule.URL_PATH) String par,
+                            @Nullable @Text(Rule.URL_PATH) String registration,
+                            @Nullable @Text(Rule.URL_PATH) String token) {}
 
     /** {@code scope}: the scope-resolution chain, DESIGN §3. */
     public record Scope(
-            Trigger trigger,
-            List<Source> sources,
-            String defaultScope,            // YAML key: default
-            List<String> deny,
-            boolean onlySupported,
-            boolean acceptCommas,
-            OnUnresolved onUnresolved,
-            boolean dryRun,
-            Map<String, String> clients,    // client_id -> scope
+            @Default("missing-or-empty") Trigger trigger,
+            @Default("[client, registered, learned, document, resource, default]") List<Source> sources,
+            @Name("default") @Default("''") String defaultScope,
+            @Text(Rule.SCOPE_GLOB) @Doc("Scopes never added ('*' matches any text).") List<String> deny,
+            @Default("true") boolean onlySupported,
+            @Default("true") boolean acceptCommas,
+            @Default("forward") OnUnresolved onUnresolved,
+            @Default("false") boolean dryRun,
+            @Doc("client_id -> scope") Map<String, String> clients,
             List<Family> families,
             Learn learn,
-            Document document) {
+            @Restart Document document) {
 
         public Scope {
             sources = List.copyOf(sources);
@@ -149,35 +182,40 @@ public record ScopegateConfig(
      * lower-cased host) belong to family {@code name} (a metric label, {@code [a-z0-9_.-]+});
      * {@code scope} (nullable) is the {@code client} source's candidate for them.
      */
-    public record Family(String name, List<String> redirectHosts, /* nullable */ String scope) {
+    public record Family(@Required @Text(Rule.METRIC_LABEL) String name,
+                         @Required @Text(Rule.HOST_RULE) List<String> redirectHosts, @Nullable String scope) {
         public Family {
             redirectHosts = List.copyOf(redirectHosts);
         }
     }
 
     /** {@code scope.learn}: which observations feed the {@code learned} source. */
-    public record Learn(boolean authorize, boolean token) {}
+    public record Learn(@Default("true") boolean authorize, @Default("true") boolean token) {}
 
     /**
      * {@code scope.document}: fetching Client ID Metadata Documents. {@code allow-private} lets
      * loopback/private addresses through the SSRF guard (tests only).
      */
-    public record Document(boolean allowPrivate, int maxBytes, Duration timeout) {}
+    public record Document(@Default("false") boolean allowPrivate, @Range(min = 1024) @Default("65536") int maxBytes,
+                           @Default("5s") Duration timeout) {}
 
     /** One entry of {@code resources}: protected-resource metadata scopegate publishes (RFC 9728). */
-    public record Resource(URI resource, List<String> scopesSupported) {
+    public record Resource(@Required URI resource, @Text(Rule.SCOPE) List<String> scopesSupported) {
         public Resource {
             scopesSupported = List.copyOf(scopesSupported);
         }
     }
 
     /** {@code limits}: byte caps. */
-    public record Limits(int maxHeaderBytes, int maxInitialLineBytes, int maxFormBytes, int maxCaptureBytes) {}
+    public record Limits(@Restart @Range(min = 1024) @Default("16384") int maxHeaderBytes,
+                         @Restart @Range(min = 1024) @Default("8192") int maxInitialLineBytes,
+                         @Range(min = 1024) @Default("65536") int maxFormBytes,
+                         @Range(min = 1024) @Default("262144") int maxCaptureBytes) {}
 
     public enum StoreType { EMBEDDED, REDIS }
 
     /** {@code store}. */
-    public record Store(StoreType type, String path, Redis redis) {}
+    public record Store(@Default("embedded") StoreType type, @Default("data") String path, Redis redis) {}
 
     /**
      * {@code store.redis}. {@code password-file} (nullable) names a file whose trimmed content is
@@ -185,7 +223,10 @@ public record ScopegateConfig(
      * {@code password} (nullable, not a YAML key) holds that content, read at each (re)load.
      * {@link #toString()} masks both and a password in {@code uri} ({@code redis://:pw@host}).
      */
-    public record Redis(String uri, String keyPrefix, /* nullable */ String passwordFile, /* nullable */ String password) {
+    public record Redis(@Secret @Default("'redis://127.0.0.1:6379'") String uri,
+                        @Default("'scopegate:'") String keyPrefix,
+                        @Nullable String passwordFile,
+                        @Computed @Secret @Nullable String password) {
         @Override
         public String toString() {
             return "Redis[uri=" + Secrets.maskUserInfo(uri) + ", keyPrefix=" + keyPrefix + ", passwordFile=" + passwordFile
@@ -197,13 +238,14 @@ public record ScopegateConfig(
     public record Cache(Registrations registrations, UnknownClients unknownClients) {}
 
     /** {@code cache.registrations}. */
-    public record Registrations(long maxSize, Duration expireAfterAccess) {}
+    public record Registrations(@Range(min = 1) @Default("1000000") long maxSize,
+                                @Default("30d") Duration expireAfterAccess) {}
 
     /** {@code cache.unknown-clients}: client_ids the store does not know, remembered apart so they cannot crowd out registrations. */
-    public record UnknownClients(long maxSize) {}
+    public record UnknownClients(@Range(min = 0) @Default("10000") long maxSize) {}
 
     /** {@code logging}: {@code access: false} switches the access log off; {@code json} picks the JSON layout. */
-    public record Logging(boolean access, boolean json) {}
+    public record Logging(@Default("true") boolean access, @Restart @Default("false") boolean json) {}
 
     /**
      * {@code health}: {@code port} 0 means no listener of its own (the probes stay on the admin
@@ -211,7 +253,9 @@ public record ScopegateConfig(
      * {@code /readyz} and {@code /metrics}. {@code store-required: false} keeps {@code /readyz}
      * at 200 while the store is unreachable (its JSON still says {@code "store": false}).
      */
-    public record Health(String host, int port, boolean storeRequired) {
+    public record Health(@Restart @Text(Rule.HOST) @Default("0.0.0.0") String host,
+                         @Restart @Range(max = 65535) @Default("0") int port,
+                         @Default("false") boolean storeRequired) {
         public boolean listenerEnabled() {
             return port != 0;
         }

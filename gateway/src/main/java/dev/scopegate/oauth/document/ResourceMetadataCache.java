@@ -22,6 +22,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,9 +33,10 @@ import org.slf4j.LoggerFactory;
  * RFC 9728 metadata.
  *
  * <p>Resources listed in config ({@code resources:}) are answered from config, never fetched.
- * Other resources are fetched only when their origin is in the allow-list given at construction
- * (the upstream origins and the public base URL): a client-chosen {@code resource} can never make
- * scopegate connect anywhere else. A fetched document counts only if it is a 200 JSON object whose
+ * Other resources are fetched only when their origin is in the allow-list (the upstream origins
+ * and the public base URL, {@link #fetchableOrigins}): a client-chosen {@code resource} can never
+ * make scopegate connect anywhere else. The allow-list is read per lookup from a supplier, so it
+ * follows {@code routes} on a reload. A fetched document counts only if it is a 200 JSON object whose
  * {@code resource} is identical to the requested value (RFC 9728 §3.3).
  *
  * <p>Caching: at most {@value #MAX_ENTRIES} resources; a good document lives for its
@@ -43,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * for 1 min. Concurrent requests for the same resource share one fetch.
  *
  * <p>Thread-safe; no method blocks. Futures complete on the fetcher's threads (or at once), never
- * exceptionally. Build a new instance when {@code resources:} or the origins change.
+ * exceptionally. Build a new instance when {@code resources:} changes (a restart-only key).
  */
 public final class ResourceMetadataCache {
 
@@ -61,7 +63,7 @@ public final class ResourceMetadataCache {
     private static final Logger log = LoggerFactory.getLogger(ResourceMetadataCache.class);
 
     private final Map<String, ScopegateConfig.Resource> configured;   // by normalized resource
-    private final Set<String> allowedOrigins;
+    private final Supplier<Set<String>> allowedOrigins;
     private final HttpFetcher fetcher;
     private final ObjectMapper json;
     private final AsyncCache<String, Expiring<List<String>>> cache;
@@ -75,8 +77,19 @@ public final class ResourceMetadataCache {
      */
     public ResourceMetadataCache(List<ScopegateConfig.Resource> configured, Set<String> allowedOrigins,
                                  HttpFetcher fetcher, LongSupplier nanoTicker) {
+        this(configured, constant(normalizedOrigins(Objects.requireNonNull(allowedOrigins, "allowedOrigins"))),
+                fetcher, nanoTicker);
+    }
+
+    /**
+     * @param allowedOrigins the current allow-list, as {@link #fetchableOrigins} builds it from the
+     *                       current config snapshot (the same instance until the config changes:
+     *                       answers are memoized per instance)
+     */
+    public ResourceMetadataCache(List<ScopegateConfig.Resource> configured, Supplier<Set<String>> allowedOrigins,
+                                 HttpFetcher fetcher, LongSupplier nanoTicker) {
         Objects.requireNonNull(configured, "configured");
-        Objects.requireNonNull(allowedOrigins, "allowedOrigins");
+        this.allowedOrigins = Objects.requireNonNull(allowedOrigins, "allowedOrigins");
         this.fetcher = Objects.requireNonNull(fetcher, "fetcher");
         Objects.requireNonNull(nanoTicker, "nanoTicker");
         Map<String, ScopegateConfig.Resource> byKey = new LinkedHashMap<>();
@@ -88,13 +101,6 @@ public final class ResourceMetadataCache {
             byKey.putIfAbsent(key, r);
         }
         this.configured = Map.copyOf(byKey);
-        this.allowedOrigins = allowedOrigins.stream().map(o -> {
-            String origin = Urls.origin(o);
-            if (origin == null) {
-                throw new IllegalArgumentException("not an http(s) origin: " + o);
-            }
-            return origin;
-        }).collect(Collectors.toUnmodifiableSet());
         this.json = new ObjectMapper()
                 .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
                 .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
@@ -105,6 +111,34 @@ public final class ResourceMetadataCache {
                 .executor(Runnable::run)
                 .recordStats()
                 .buildAsync();
+    }
+
+    /**
+     * The origins whose resources may be fetched under {@code config}: {@code upstream.url},
+     * {@code public-base-url} and every {@code routes[].url}, normalized.
+     */
+    public static Set<String> fetchableOrigins(ScopegateConfig config) {
+        Set<String> origins = new LinkedHashSet<>();
+        origins.add(config.upstream().url().toString());
+        if (config.publicBaseUrl() != null) {
+            origins.add(config.publicBaseUrl().toString());
+        }
+        config.routes().forEach(r -> origins.add(r.url().toString()));
+        return normalizedOrigins(origins);
+    }
+
+    private static Set<String> normalizedOrigins(Set<String> origins) {
+        return origins.stream().map(o -> {
+            String origin = Urls.origin(o);
+            if (origin == null) {
+                throw new IllegalArgumentException("not an http(s) origin: " + o);
+            }
+            return origin;
+        }).collect(Collectors.toUnmodifiableSet());
+    }
+
+    private static Supplier<Set<String>> constant(Set<String> origins) {
+        return () -> origins;
     }
 
     /**
@@ -207,7 +241,8 @@ public final class ResourceMetadataCache {
 
     /** The answer when no cache is involved, or null when the resource must be fetched. */
     /**
-     * {@link #immediateAnswer} of recent resources: a pure function of the resource string, and
+     * {@link #immediateAnswer} of recent resources: a pure function of the resource string and the
+     * allow-list instance (a reload brings a new one, which misses every entry), and
      * the same few resources come with every authorization request, so they are parsed once, not
      * per request. Direct-mapped and racy by design (entries are immutable): a collision or race
      * only costs parsing again; long values are never kept.
@@ -215,24 +250,25 @@ public final class ResourceMetadataCache {
     private final Immediate[] immediate = new Immediate[256];
 
     /** {@code answer} null: the resource may be fetched (ask the cache). */
-    private record Immediate(String resource, List<String> answer) {}
+    private record Immediate(String resource, Set<String> origins, List<String> answer) {}
 
     private List<String> answerWithoutCache(String resource) {
+        Set<String> origins = allowedOrigins.get();
         if (resource == null || resource.length() > 512) {
-            return immediateAnswer(resource);
+            return immediateAnswer(resource, origins);
         }
         int h = resource.hashCode();
         int slot = (h ^ h >>> 16) & (immediate.length - 1);
         Immediate e = immediate[slot];
-        if (e != null && (e.resource() == resource || e.resource().equals(resource))) {
+        if (e != null && e.origins() == origins && (e.resource() == resource || e.resource().equals(resource))) {
             return e.answer();
         }
-        List<String> answer = immediateAnswer(resource);
-        immediate[slot] = new Immediate(resource, answer);
+        List<String> answer = immediateAnswer(resource, origins);
+        immediate[slot] = new Immediate(resource, origins, answer);
         return answer;
     }
 
-    private List<String> immediateAnswer(String resource) {
+    private List<String> immediateAnswer(String resource, Set<String> allowedOrigins) {
         String key = normalized(resource);
         if (key == null) {
             return List.of();

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.scopegate.config.ConfigLoader;
 import dev.scopegate.config.ScopegateConfig;
 import java.net.URI;
 import java.time.Duration;
@@ -14,6 +15,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -95,6 +97,36 @@ class ResourceMetadataCacheTest {
         assertThat(cache.scopesFor("https://169.254.169.254/latest").get(5, TimeUnit.SECONDS)).isEmpty();
         assertThat(cache.cachedOrNull(resource)).isEmpty();
         assertThat(server().totalRequests()).isZero();
+    }
+
+    @Test
+    void theAllowListFollowsRoutesOnReload() throws Exception {
+        String resource = server().origin() + "/mcp";
+        server().answer("/.well-known/oauth-protected-resource/mcp", doc(resource, "[\"a\"]", Map.of()));
+        ConfigLoader loader = new ConfigLoader(name -> null);
+        ScopegateConfig before = loader.parse("upstream: {url: \"https://idp.internal\"}", "before");
+        ScopegateConfig after = loader.parse("upstream: {url: \"https://idp.internal\"}\nroutes: [{prefix: /mcp, url: \""
+                + server().origin() + "\"}]", "after");
+        AtomicReference<Set<String>> origins = new AtomicReference<>(ResourceMetadataCache.fetchableOrigins(before));
+        ResourceMetadataCache cache = new ResourceMetadataCache(List.of(), origins::get, HTTP, nanos::get);
+
+        assertThat(cache.scopesFor(resource).get(5, TimeUnit.SECONDS)).isEmpty();
+        assertThat(server().totalRequests()).isZero();
+
+        origins.set(ResourceMetadataCache.fetchableOrigins(after));          // a reload that adds the route
+        assertThat(cache.scopesFor(resource).get(5, TimeUnit.SECONDS)).containsExactly("a");
+
+        origins.set(ResourceMetadataCache.fetchableOrigins(before));         // and one that removes it
+        assertThat(cache.cachedOrNull(resource)).isEmpty();
+    }
+
+    @Test
+    void fetchableOriginsAreTheUpstreamThePublicBaseUrlAndEveryRoute() throws Exception {
+        ScopegateConfig c = new ConfigLoader(name -> null).parse("upstream: {url: \"http://10.0.0.5:8081/idp\"}\n"
+                + "public-base-url: \"https://My-Domain:443/base\"\n"
+                + "routes: [{prefix: /mcp, url: \"https://mcp.internal:8443/x\"}]\n", "t");
+        assertThat(ResourceMetadataCache.fetchableOrigins(c))
+                .containsExactlyInAnyOrder("http://10.0.0.5:8081", "https://my-domain", "https://mcp.internal:8443");
     }
 
     @Test
