@@ -13,6 +13,7 @@ import dev.scopegate.config.ScopegateConfig.Limits;
 import dev.scopegate.config.ScopegateConfig.Listen;
 import dev.scopegate.config.ScopegateConfig.Logging;
 import dev.scopegate.config.ScopegateConfig.Metadata;
+import dev.scopegate.config.ScopegateConfig.OfflineAccessPrompt;
 import dev.scopegate.config.ScopegateConfig.OnUnresolved;
 import dev.scopegate.config.ScopegateConfig.Redis;
 import dev.scopegate.config.ScopegateConfig.Registrations;
@@ -398,6 +399,8 @@ final class Binder {
         boolean onlySupported = s.bool("only-supported", true);
         boolean acceptCommas = s.bool("accept-commas", true);
         OnUnresolved onUnresolved = s.choice("on-unresolved", OnUnresolved.class, OnUnresolved.FORWARD);
+        OfflineAccessPrompt offlineAccessPrompt = s.choice("offline-access-prompt", OfflineAccessPrompt.class,
+                OfflineAccessPrompt.CONSENT);
         boolean dryRun = s.bool("dry-run", false);
         Map<String, String> clients = clients(s);
         List<Family> families = families(s);
@@ -410,8 +413,8 @@ final class Binder {
                 d.duration("timeout", DOCUMENT_TIMEOUT, false));
         d.finish();
         s.finish();
-        return new Scope(trigger, sources, defaultScope, deny, onlySupported, acceptCommas, onUnresolved, dryRun,
-                clients, families, learn, document);
+        return new Scope(trigger, sources, defaultScope, deny, onlySupported, acceptCommas, onUnresolved,
+                offlineAccessPrompt, dryRun, clients, families, learn, document);
     }
 
     private List<Source> sources(Section s) {

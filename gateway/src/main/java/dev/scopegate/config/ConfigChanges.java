@@ -83,7 +83,7 @@ public final class ConfigChanges {
                 nl.maxCaptureBytes());
         Scope ns = next.scope();
         Scope scope = new Scope(ns.trigger(), ns.sources(), ns.defaultScope(), ns.deny(), ns.onlySupported(),
-                ns.acceptCommas(), ns.onUnresolved(), ns.dryRun(), ns.clients(), ns.families(), ns.learn(),
+                ns.acceptCommas(), ns.onUnresolved(), ns.offlineAccessPrompt(), ns.dryRun(), ns.clients(), ns.families(), ns.learn(),
                 running.scope().document());
         Logging logging = new Logging(next.logging().access(), running.logging().json());
         Health health = new Health(running.health().host(), running.health().port(), next.health().storeRequired());

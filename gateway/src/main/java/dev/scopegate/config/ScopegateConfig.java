@@ -123,6 +123,7 @@ public record ScopegateConfig(
             boolean onlySupported,
             boolean acceptCommas,
             OnUnresolved onUnresolved,
+            OfflineAccessPrompt offlineAccessPrompt,
             boolean dryRun,
             Map<String, String> clients,    // client_id -> scope
             List<Family> families,
@@ -142,6 +143,15 @@ public record ScopegateConfig(
     public enum Source { CLIENT, REGISTERED, LEARNED, DOCUMENT, RESOURCE, SERVER, DEFAULT }
 
     public enum OnUnresolved { FORWARD, REJECT }
+
+    /**
+     * {@code scope.offline-access-prompt}: what scopegate adds beside a scope it adds that holds
+     * {@code offline_access}, when the request names no {@code prompt}. {@code CONSENT} adds
+     * {@code prompt=consent} (OpenID Connect Core §11: many IdPs issue a refresh token for
+     * {@code offline_access} only after consent); {@code NONE} adds nothing (it is not
+     * {@code prompt=none}).
+     */
+    public enum OfflineAccessPrompt { CONSENT, NONE }
 
     /**
      * One entry of {@code scope.families}: clients whose {@code redirect_uri} host matches one of
