@@ -36,7 +36,7 @@ import dev.scopegate.proxy.Lifecycle;
 import dev.scopegate.proxy.ProxyServer;
 import dev.scopegate.proxy.ProxySettings;
 import dev.scopegate.proxy.Transport;
-import dev.scopegate.proxy.route.OAuthRouter;
+import dev.scopegate.proxy.route.RouteTable;
 import dev.scopegate.proxy.route.RouteKind;
 import dev.scopegate.store.MeteredRegistrationStore;
 import dev.scopegate.proxy.upstream.OffLoopResolverGroup;
@@ -157,7 +157,7 @@ public final class Gateway implements AutoCloseable {
                     resources, documents);
             ScopeMetrics scopeMetrics = new ScopeMetrics(registry);
             declareScopeMeters(scopeMetrics, initial);
-            OAuthRouter router = new OAuthRouter(config::current, metadata, resources, normalizer, registrations,
+            RouteTable router = new RouteTable(config::current, metadata, resources, normalizer, registrations,
                     scopeMetrics, new AuditLog(initial.logging().json(), Lines::info), clock,
                     new PendingScopes(100_000, Duration.ofMinutes(10), Ticker.systemTicker()));
 

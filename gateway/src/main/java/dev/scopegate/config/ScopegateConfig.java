@@ -156,6 +156,7 @@ public record ScopegateConfig(
             @Default("true") boolean onlySupported,
             @Default("true") boolean acceptCommas,
             @Default("forward") OnUnresolved onUnresolved,
+            @Default("consent") @Doc("consent: add prompt=consent when the added scope has offline_access; none: never") OfflineAccessPrompt offlineAccessPrompt,
             @Default("false") boolean dryRun,
             @Doc("client_id -> scope") Map<String, String> clients,
             List<Family> families,
@@ -175,6 +176,15 @@ public record ScopegateConfig(
     public enum Source { CLIENT, REGISTERED, LEARNED, DOCUMENT, RESOURCE, SERVER, DEFAULT }
 
     public enum OnUnresolved { FORWARD, REJECT }
+
+    /**
+     * {@code scope.offline-access-prompt}: what scopegate adds beside a scope it adds that holds
+     * {@code offline_access}, when the request names no {@code prompt}. {@code CONSENT} adds
+     * {@code prompt=consent} (OpenID Connect Core §11: many IdPs issue a refresh token for
+     * {@code offline_access} only after consent); {@code NONE} adds nothing (it is not
+     * {@code prompt=none}).
+     */
+    public enum OfflineAccessPrompt { CONSENT, NONE }
 
     /**
      * One entry of {@code scope.families}: clients whose {@code redirect_uri} host matches one of

@@ -15,6 +15,7 @@ import dev.scopegate.config.ScopegateConfig.Limits;
 import dev.scopegate.config.ScopegateConfig.Listen;
 import dev.scopegate.config.ScopegateConfig.Logging;
 import dev.scopegate.config.ScopegateConfig.Metadata;
+import dev.scopegate.config.ScopegateConfig.OfflineAccessPrompt;
 import dev.scopegate.config.ScopegateConfig.OnUnresolved;
 import dev.scopegate.config.ScopegateConfig.Redis;
 import dev.scopegate.config.ScopegateConfig.Registrations;
@@ -93,7 +94,7 @@ class ConfigLoaderTest {
         assertThat(c.endpoints()).isEqualTo(new Endpoints(null, null, null, null));
         assertThat(c.scope()).isEqualTo(new Scope(Trigger.MISSING_OR_EMPTY,
                 List.of(Source.CLIENT, Source.REGISTERED, Source.LEARNED, Source.DOCUMENT, Source.RESOURCE, Source.DEFAULT),
-                "", List.of(), true, true, OnUnresolved.FORWARD, false, Map.of(), List.of(),
+                "", List.of(), true, true, OnUnresolved.FORWARD, OfflineAccessPrompt.CONSENT, false, Map.of(), List.of(),
                 new Learn(true, true), new Document(false, 65536, Duration.ofSeconds(5))));
         assertThat(c.resources()).isEmpty();
         assertThat(c.limits()).isEqualTo(new Limits(16384, 8192, 65536, 262144));
@@ -178,6 +179,7 @@ class ConfigLoaderTest {
                   only-supported: false
                   accept-commas: false
                   on-unresolved: reject
+                  offline-access-prompt: none
                   dry-run: true
                   clients:
                     811703c8-c50a-4a49-a119-0035430610cd: "worker:read time-off:read"
@@ -225,7 +227,7 @@ class ConfigLoaderTest {
                 new Metadata(Duration.ofMinutes(1), new Augment(List.of("openid", "worker:read"), true)),
                 new Endpoints("/oauth/authorize", "/oauth/par", "/oauth/register", "/oauth/token"),
                 new Scope(Trigger.MISSING, List.of(Source.DEFAULT, Source.SERVER, Source.CLIENT), "openid profile",
-                        List.of("offline_access", "admin:*"), false, false, OnUnresolved.REJECT, true,
+                        List.of("offline_access", "admin:*"), false, false, OnUnresolved.REJECT, OfflineAccessPrompt.NONE, true,
                         Map.of("811703c8-c50a-4a49-a119-0035430610cd", "worker:read time-off:read",
                                 "https://app.example/client.json", "openid"),
                         List.of(new Family("chatgpt.com", List.of("chatgpt.com"), "worker:read"),
@@ -523,6 +525,10 @@ class ConfigLoaderTest {
                 Arguments.of("- a\n- b", "(document): the file must be a mapping"),
                 Arguments.of("scope: {trigger: always}", "scope.trigger: 'always' is not one of: missing, missing-or-empty"),
                 Arguments.of("scope: {on-unresolved: Reject}", "scope.on-unresolved: 'Reject' is not one of: forward, reject"),
+                Arguments.of("scope: {offline-access-prompt: login}",
+                        "scope.offline-access-prompt: 'login' is not one of: consent, none"),
+                Arguments.of("scope: {offline_access_prompt: none}",
+                        "scope.offline_access_prompt: unknown key; did you mean 'offline-access-prompt'?"),
                 Arguments.of("store: {type: sqlite}", "store.type: 'sqlite' is not one of: embedded, redis"),
                 // ports
                 Arguments.of("listen: {port: 65536}", "listen.port: must be between 0 and 65535, got 65536"),

@@ -109,7 +109,7 @@ public final class JfrReport {
                 logging = true;
             } else if (type.startsWith("io.micrometer") || type.startsWith("dev.scopegate.metrics")) {
                 metrics = true;
-            } else if (type.startsWith("dev.scopegate.oauth") || type.endsWith(".OAuthRouter")
+            } else if (type.startsWith("dev.scopegate.oauth") || type.startsWith("dev.scopegate.proxy.route")
                     || type.startsWith("com.github.benmanes.caffeine") || type.startsWith("dev.scopegate.store")) {
                 decision = true;
             }

@@ -13,7 +13,8 @@ import java.util.concurrent.CompletableFuture;
  * safe to share across threads. The caller acts on them:
  * <ul>
  *   <li>{@link Unchanged}, {@link Skip}: forward unchanged (count {@code Skip} by reason);</li>
- *   <li>{@link AddScope}: append {@code scope} unless {@code dryRun};</li>
+ *   <li>{@link AddScope}: append {@code scope} (and {@code prompt} when the request has none)
+ *       unless {@code dryRun};</li>
  *   <li>{@link Unresolved}: forward unchanged when {@code rejection} is null or {@code dryRun},
  *       else answer with the rejection;</li>
  *   <li>{@link NeedFacts}: fetch the named facts, add them to the {@link Facts}, decide again.</li>
@@ -63,9 +64,10 @@ public sealed interface Decision
 
     /**
      * Append {@code scope} (space-separated tokens after the policy; never empty) found by
-     * {@code source}. When {@code dryRun}, log and count it but forward unchanged.
+     * {@code source}, and {@code prompt} (nullable, see {@link PromptPolicy}) when the request
+     * names no {@code prompt}. When {@code dryRun}, log and count it but forward unchanged.
      */
-    record AddScope(String scope, Source source, boolean dryRun) implements Decision {
+    record AddScope(String scope, Source source, boolean dryRun, /* nullable */ String prompt) implements Decision {
         public AddScope {
             Objects.requireNonNull(scope, "scope");
             Objects.requireNonNull(source, "source");

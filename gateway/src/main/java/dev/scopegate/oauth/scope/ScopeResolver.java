@@ -60,6 +60,7 @@ public final class ScopeResolver {
     private final ScopePolicy policy;
     private final boolean reject;
     private final boolean dryRun;
+    private final PromptPolicy prompt;
     private final Decision.Unresolved forward;
     private final Decision.Unresolved noRedirectUri;
     private final Decision.Unresolved unregisteredRedirectUri;
@@ -80,6 +81,7 @@ public final class ScopeResolver {
         this.policy = new ScopePolicy(config.deny(), config.onlySupported(), config.acceptCommas());
         this.reject = Objects.requireNonNull(config.onUnresolved(), "onUnresolved") == OnUnresolved.REJECT;
         this.dryRun = config.dryRun();
+        this.prompt = new PromptPolicy(config.offlineAccessPrompt());
         this.forward = new Decision.Unresolved(null, dryRun);
         this.noRedirectUri = new Decision.Unresolved(new Rejection.Page(
                 ERROR + ": " + DESCRIPTION + ", and the request names no redirect_uri to return the error to."),
@@ -113,7 +115,10 @@ public final class ScopeResolver {
         return unresolved(request, facts);
     }
 
-    /** {@code new AddScope(scope, source, dryRun)}, or an equal one made before. */
+    /**
+     * {@code new AddScope(scope, source, dryRun, prompt)}, or an equal one made before (the prompt
+     * depends on the scope alone).
+     */
     private Decision.AddScope addScope(String scope, Source source) {
         int h = scope.hashCode() * 31 + source.ordinal();
         int slot = (h ^ h >>> 16) & (added.length - 1);
@@ -121,7 +126,7 @@ public final class ScopeResolver {
         if (e != null && e.source() == source && (e.scope() == scope || e.scope().equals(scope))) {
             return e;
         }
-        e = new Decision.AddScope(scope, source, dryRun);
+        e = new Decision.AddScope(scope, source, dryRun, prompt.promptFor(scope));
         added[slot] = e;
         return e;
     }

@@ -43,6 +43,7 @@ final class Fixtures {
         boolean onlySupported = true;
         boolean acceptCommas = true;
         OnUnresolved onUnresolved = OnUnresolved.FORWARD;
+        ScopegateConfig.OfflineAccessPrompt offlineAccessPrompt = ScopegateConfig.OfflineAccessPrompt.CONSENT;
         boolean dryRun;
         Map<String, String> clients = Map.of();
         List<Family> families = List.of();
@@ -55,12 +56,13 @@ final class Fixtures {
         Cfg acceptCommas(boolean b) { acceptCommas = b; return this; }
         Cfg reject() { onUnresolved = OnUnresolved.REJECT; return this; }
         Cfg dryRun() { dryRun = true; return this; }
+        Cfg offlineAccessPrompt(ScopegateConfig.OfflineAccessPrompt p) { offlineAccessPrompt = p; return this; }
         Cfg clients(Map<String, String> c) { clients = c; return this; }
         Cfg families(Family... f) { families = List.of(f); return this; }
 
         ScopegateConfig.Scope build() {
             return new ScopegateConfig.Scope(trigger, sources, defaultScope, deny, onlySupported, acceptCommas,
-                    onUnresolved, dryRun, clients, families, new ScopegateConfig.Learn(true, true),
+                    onUnresolved, offlineAccessPrompt, dryRun, clients, families, new ScopegateConfig.Learn(true, true),
                     new ScopegateConfig.Document(false, 65536, Duration.ofSeconds(5)));
         }
 

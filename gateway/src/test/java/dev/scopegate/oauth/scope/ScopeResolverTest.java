@@ -3,6 +3,7 @@ package dev.scopegate.oauth.scope;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.scopegate.config.ScopegateConfig.Family;
+import dev.scopegate.config.ScopegateConfig.OfflineAccessPrompt;
 import dev.scopegate.config.ScopegateConfig.Source;
 import dev.scopegate.config.ScopegateConfig.Trigger;
 import dev.scopegate.model.Registration;
@@ -37,7 +38,7 @@ class ScopeResolverTest {
             .withDocumentScope(null);
 
     static AddScope add(String scope, Source source) {
-        return new AddScope(scope, source, false);
+        return new AddScope(scope, source, false, null);
     }
 
     /** Runs the caller's loop: decide, fetch what is asked from the "world", decide again. */
@@ -610,6 +611,39 @@ class ScopeResolverTest {
         }
     }
 
+    /** {@code scope.offline-access-prompt}: the decision names the prompt that goes with the scope. */
+    @Nested
+    class OfflineAccessPromptPolicy {
+
+        @Test
+        void consentByDefaultWhenTheAddedScopeHoldsOfflineAccess() {
+            ScopeResolver r = cfg().sources(Source.REGISTERED).resolver();
+            assertThat(r.decide(req().build(), Facts.none().withRegistration(reg("c1", "read offline_access", null))))
+                    .isEqualTo(new AddScope("read offline_access", Source.REGISTERED, false, "consent"));
+        }
+
+        @Test
+        void noPromptWithNone() {
+            ScopeResolver r = cfg().sources(Source.REGISTERED).offlineAccessPrompt(OfflineAccessPrompt.NONE).resolver();
+            assertThat(r.decide(req().build(), Facts.none().withRegistration(reg("c1", "read offline_access", null))))
+                    .isEqualTo(new AddScope("read offline_access", Source.REGISTERED, false, null));
+        }
+
+        @Test
+        void noPromptWithoutOfflineAccess() {
+            ScopeResolver r = cfg().sources(Source.REGISTERED).resolver();
+            assertThat(r.decide(req().build(), Facts.none().withRegistration(reg("c1", "read offline_access_x", null))))
+                    .isEqualTo(add("read offline_access_x", Source.REGISTERED));
+        }
+
+        @Test
+        void aDeniedOfflineAccessBringsNoPrompt() {
+            ScopeResolver r = cfg().sources(Source.REGISTERED).deny("offline_access").resolver();
+            assertThat(r.decide(req().build(), Facts.none().withRegistration(reg("c1", "read offline_access", null))))
+                    .isEqualTo(add("read", Source.REGISTERED));
+        }
+    }
+
     @Nested
     class DryRun {
 
@@ -617,7 +651,7 @@ class ScopeResolverTest {
         void addScopeAndUnresolvedCarryTheFlag() {
             ScopeResolver r = cfg().sources(Source.REGISTERED).dryRun().reject().resolver();
             assertThat(r.decide(req().build(), Facts.none().withRegistration(reg("c1", "a", null))))
-                    .isEqualTo(new AddScope("a", Source.REGISTERED, true));
+                    .isEqualTo(new AddScope("a", Source.REGISTERED, true, null));
             Unresolved u = (Unresolved) r.decide(req().build(),
                     Facts.none().withRegistration(reg("c1", null, null, CHATGPT_REDIRECT)));
             assertThat(u.dryRun()).isTrue();

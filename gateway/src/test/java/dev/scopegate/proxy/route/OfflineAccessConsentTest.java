@@ -6,30 +6,34 @@ import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+/** How the decision's {@code prompt} reaches the parameters (which scopes bring one: PromptPolicyTest). */
 class OfflineAccessConsentTest {
 
-    private static String withScope(String query, String scope) {
-        return OAuthRouter.withScope(query, 0, AuthorizationParams.read(query, 0, query.length(), true, false, null),
-                scope, new ParamCache(16));
+    private static String withScope(String query, String scope, String prompt) {
+        return AuthorizationRewrite.withScope(query, 0,
+                AuthorizationParams.read(query, 0, query.length(), true, false, null), scope, prompt,
+                new ParamCache(16));
     }
 
     @Test
-    void offlineAccessBringsPromptConsentWhenThereIsNoPrompt() {
-        assertThat(withScope("client_id=a&state=s", "read offline_access"))
+    void theDecisionsPromptIsAppendedWhenThereIsNoPrompt() {
+        assertThat(withScope("client_id=a&state=s", "read offline_access", "consent"))
                 .isEqualTo("client_id=a&state=s&scope=read%20offline_access&prompt=consent");
     }
 
     @Test
     void anExistingPromptIsLeftAlone() {
-        assertThat(withScope("client_id=a&prompt=login", "offline_access"))
+        assertThat(withScope("client_id=a&prompt=login", "offline_access", "consent"))
                 .isEqualTo("client_id=a&prompt=login&scope=offline_access");
+        assertThat(withScope("prompt=none&client_id=a&scope=", "offline_access", "consent"))
+                .isEqualTo("prompt=none&client_id=a&scope=offline_access");
     }
 
     @Test
-    void onlyTheWholeTokenCounts() {
-        assertThat(withScope("client_id=a", "offline_access_x read"))
-                .isEqualTo("client_id=a&scope=offline_access_x%20read");
-        assertThat(withScope("client_id=a", "x:offline_access"))
-                .isEqualTo("client_id=a&scope=x%3Aoffline_access");
+    void noPromptWithoutOne() {
+        assertThat(withScope("client_id=a", "read offline_access", null))
+                .isEqualTo("client_id=a&scope=read%20offline_access");
+        assertThat(withScope("client_id=a&scope=", "offline_access", null))
+                .isEqualTo("client_id=a&scope=offline_access");
     }
 }

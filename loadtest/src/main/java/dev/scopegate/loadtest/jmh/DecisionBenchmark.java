@@ -94,7 +94,7 @@ public class DecisionBenchmark {
 
     private static final String UNKNOWN_URI = Fixture.PATH + "?" + Fixture.UNKNOWN_QUERY;
 
-    /** As {@code OAuthRouter} does it (its scope has no offline_access, so no prompt to check). */
+    /** As {@code AuthorizationRewrite} does it (its scope has no offline_access, so no prompt to check). */
     private String decideAndRewrite(String uri) {
         int from = Fixture.PATH.length() + 1;
         ScopeResolver resolver = fixture.normalizer.resolver();

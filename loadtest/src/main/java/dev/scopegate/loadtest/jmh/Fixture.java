@@ -21,7 +21,7 @@ import dev.scopegate.oauth.document.ResourceMetadataCache;
 import dev.scopegate.oauth.metadata.MetadataService;
 import dev.scopegate.oauth.scope.AuthorizationRequest;
 import dev.scopegate.oauth.scope.ScopeResolver;
-import dev.scopegate.proxy.route.OAuthRouter;
+import dev.scopegate.proxy.route.RouteTable;
 import dev.scopegate.proxy.upstream.Origin;
 import dev.scopegate.store.RegistrationRepository;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -78,7 +78,7 @@ public final class Fixture implements AutoCloseable {
     final RegistrationRepository registrations;
     final ScopeNormalizer normalizer;
     final MetadataService metadata;
-    final OAuthRouter router;
+    final RouteTable router;
     /** Repeated values and encoded scopes, as the router keeps them. */
     final ParamCache values = new ParamCache(1024);
     private final ScheduledExecutorService scheduler;
@@ -114,7 +114,7 @@ public final class Fixture implements AutoCloseable {
                 Resolver.system(), Runnable::run, System::nanoTime);
         ScopeResolver resolver = new ScopeResolver(config.scope());
         normalizer = new ScopeNormalizer(() -> resolver, registrations, metadata::cachedOrNull, resources, documents);
-        router = new OAuthRouter(() -> config, metadata, resources, normalizer, registrations,
+        router = new RouteTable(() -> config, metadata, resources, normalizer, registrations,
                 new ScopeMetrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)), new AuditLog(false, Lines::info), clock,
                 new PendingScopes(100_000, java.time.Duration.ofMinutes(10), com.github.benmanes.caffeine.cache.Ticker.systemTicker()));
         Instant now = Instant.parse("2025-11-18T10:00:00Z");
@@ -124,7 +124,7 @@ public final class Fixture implements AutoCloseable {
                 UPSTREAM + "/oauth/register/" + CLIENT_ID, null, now, now)).join();
     }
 
-    /** What {@code OAuthRouter} extracts from a query (state included, as with {@code on-unresolved: reject}). */
+    /** What {@code RouteTable} extracts from a query (state included, as with {@code on-unresolved: reject}). */
     static AuthorizationRequest toRequest(String query) {
         return AuthorizationParams.parse(query).toRequest(true, true, null);
     }

@@ -22,7 +22,7 @@ import org.openjdk.jmh.annotations.Warmup;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code OAuthRouter.plan} for an authorization request, as the frontend calls it: the whole
+ * {@code RouteTable.plan} for an authorization request, as the frontend calls it: the whole
  * decision including the rewrite counter and the audit line (logged through the gateway's
  * buffered appender into /dev/null, see {@code logback-bench.xml}).
  */
