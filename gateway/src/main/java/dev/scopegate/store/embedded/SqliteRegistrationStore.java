@@ -211,13 +211,22 @@ public final class SqliteRegistrationStore implements RegistrationStore {
     }
 
     private void stopThreads() {
-        writer.shutdown();
+        // Readers first, the writer last: the last connection to close checkpoints the WAL into the
+        // database and deletes it, which a read-only connection cannot do.
         readers.shutdown();
         if (sessions.get() != null) {
+            writer.shutdown();
             return; // awaiting our own thread's termination would wait out the timeout
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(CLOSE_TIMEOUT_SECONDS);
         try {
+            for (Thread t : threads) {
+                long left = deadline - System.nanoTime();
+                if (left > 0 && t.getName().contains("-reader")) {
+                    TimeUnit.NANOSECONDS.timedJoin(t, left);
+                }
+            }
+            writer.shutdown();
             for (Thread t : threads) {
                 long left = deadline - System.nanoTime();
                 if (left > 0) {

@@ -55,6 +55,24 @@ class SqliteRegistrationStoreTest {
     }
 
     @Test
+    void closeCheckpointsTheLogIntoTheDatabase() {
+        // Every reader has its connection open (and has read) when the store closes: the writer's
+        // connection must be the last to close, or the WAL stays behind (a read-only connection
+        // cannot checkpoint it).
+        for (int round = 0; round < 20; round++) {
+            try (SqliteRegistrationStore store = new SqliteRegistrationStore(dir)) {
+                store.put(registration("c" + round, "s")).join();
+                List<CompletableFuture<Optional<Registration>>> reads = new ArrayList<>();
+                for (int i = 0; i < 16; i++) {
+                    reads.add(store.get("c" + round));
+                }
+                reads.forEach(CompletableFuture::join);
+            }
+            assertThat(dir.resolve("scopegate.db-wal")).as("round " + round).doesNotExist();
+        }
+    }
+
+    @Test
     void putOverwrites() {
         try (SqliteRegistrationStore store = new SqliteRegistrationStore(dir)) {
             store.put(registration("c1", "old")).join();
