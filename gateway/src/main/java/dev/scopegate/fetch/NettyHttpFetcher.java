@@ -1,3 +1,4 @@
+// Over 400 lines: the outbound HTTP client (address guard, TLS per origin, size and time caps, redirects off) reads as one request's path.
 package dev.scopegate.fetch;
 
 import dev.scopegate.oauth.HttpFetcher;

@@ -1,3 +1,4 @@
+// Over 400 lines: the buffered, non-blocking log appender (queue, flusher thread, drop accounting, Logback lifecycle) is one unit.
 package dev.scopegate.logging;
 
 import ch.qos.logback.classic.Logger;

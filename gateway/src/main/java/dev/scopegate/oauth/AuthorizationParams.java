@@ -1,3 +1,4 @@
+// Over 400 lines: the allocation-light reader of authorization parameters (query and form), its fast paths measured by JMH, in one place.
 package dev.scopegate.oauth;
 
 import dev.scopegate.oauth.scope.AuthorizationRequest;

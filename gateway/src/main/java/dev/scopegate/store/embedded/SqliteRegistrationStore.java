@@ -1,3 +1,4 @@
+// Over 400 lines: schema, thread-confined connections and their orderly close belong together (the close order keeps the WAL clean).
 package dev.scopegate.store.embedded;
 
 import dev.scopegate.model.Registration;
