@@ -16,6 +16,9 @@
 #   --wait-calm MIN  first wait up to MIN minutes for a 1-minute load average below 1.5
 #   --no-jmh, --no-profile   skip those phases
 #
+# LT_BASELINE_JAR=path/to/other/scopegate.jar runs that build in place of the no-log instance (access
+# log on), interleaved with this one: a paired comparison of two builds (its rows keep the nolog label).
+#
 # Needs: Java 17, Maven (to build when the jars are missing), root or sudo to install nginx-light
 # and wrk from Debian packages when they are missing. Ports 18080-18093 must be free (LT_PORT_BASE
 # moves them). Stops everything it started on exit.
@@ -165,11 +168,11 @@ logging: {access: $4}
 EOF
 }
 
-start_scopegate() { # name port admin access pid-variable
-  local dir=$WORK/$1
+start_scopegate() { # name port admin access pid-variable [jar]
+  local dir=$WORK/$1 jar=${6:-$ROOT/gateway/target/scopegate.jar}
   mkdir -p "$dir"
   scopegate_config "$dir/scopegate.yaml" "$2" "$3" "$4" "$dir/data"
-  (cd "$dir" && exec taskset -c 1 java -Xmx128m -jar "$ROOT/gateway/target/scopegate.jar" --config "$dir/scopegate.yaml" \
+  (cd "$dir" && exec taskset -c 1 java -Xmx128m -jar "$jar" --config "$dir/scopegate.yaml" \
     >"$dir/stdout.log" 2>"$dir/stderr.log") &
   printf -v "$5" '%s' "$!"
   PIDS+=("$!")
@@ -423,7 +426,14 @@ main() {
 
   start_simulator
   start_scopegate scopegate "$SG_PORT" "$SG_ADMIN" true SG_PID
-  start_scopegate scopegate-nolog "$NOLOG_PORT" "$NOLOG_ADMIN" false NOLOG_PID
+  if [ -n "${LT_BASELINE_JAR:-}" ]; then
+    # A paired old/new comparison: the second instance runs another build, access log on like the
+    # first; its rows (labelled scopegate-nolog) are then that build's, not the log's cost.
+    log "scopegate-nolog runs $LT_BASELINE_JAR with its access log on (LT_BASELINE_JAR): old/new pairs"
+    start_scopegate scopegate-nolog "$NOLOG_PORT" "$NOLOG_ADMIN" true NOLOG_PID "$LT_BASELINE_JAR"
+  else
+    start_scopegate scopegate-nolog "$NOLOG_PORT" "$NOLOG_ADMIN" false NOLOG_PID
+  fi
   start_nginx
   SG_CLIENT=$(register "$SG_PORT")
   NOLOG_CLIENT=$(register "$NOLOG_PORT")
