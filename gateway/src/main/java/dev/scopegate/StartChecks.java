@@ -1,9 +1,7 @@
 package dev.scopegate;
 
 import dev.scopegate.config.ScopegateConfig;
-import io.netty.handler.ssl.SslContextBuilder;
 
-import java.io.File;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
@@ -30,7 +28,6 @@ final class StartChecks {
         if (admin != null) {
             problems.add(admin);
         }
-        tls(problems, c.listen().tls());
         if (c.store().type() == ScopegateConfig.StoreType.EMBEDDED) {
             storeDirectory(problems, c.store().path());
         }
@@ -75,19 +72,6 @@ final class StartChecks {
             InetAddress.getByName(host);
         } catch (UnknownHostException e) {
             problems.add(key + " " + host + ": unknown host");
-        }
-    }
-
-    /** The listener's certificate and key load, as the listener would load them. */
-    private static void tls(List<String> problems, ScopegateConfig.Tls tls) {
-        if (!tls.enabled()) {
-            return;
-        }
-        try {
-            SslContextBuilder.forServer(new File(tls.cert()), new File(tls.key())).build();
-        } catch (Exception e) {
-            problems.add("listen.tls: cannot load certificate " + tls.cert() + " with key " + tls.key() + ": "
-                    + oneLine(e));
         }
     }
 
