@@ -255,6 +255,16 @@ class CompatTest {
     }
 
     @Test
+    void dryRunDecidesButSendsTheRegistrationUnchanged() throws Exception {
+        start("[\"S256\"]", """
+                scope: {fill-registration: true, dry-run: true, default: "files:read"}
+                """);
+        register(DCR);
+        assertBody(idp.last("/oauth/register"), DCR);
+        assertThat(get(admin() + "/metrics").body()).doesNotContain("scopegate_registration_scopes_filled_total{");
+    }
+
+    @Test
     void registrationsAreNotFilledByDefault() throws Exception {
         start("[\"S256\"]", """
                 scope:
