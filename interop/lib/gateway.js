@@ -72,8 +72,11 @@ export async function planGateway({ issuerPath = '' } = {}) {
  * @param {boolean} [o.rewriteHost] upstream.rewrite-host
  * @param {boolean} [o.waitReady] false: resolve as soon as the process is spawned (the caller
  *     waits for what it needs, e.g. untilAccepting)
+ * @param {string[]} [o.scopeYaml] more lines under `scope:` (each indented by the caller's two spaces)
+ * @param {string[]} [o.extraYaml] more top-level lines
  */
-export async function startGateway(plan, { upstream, onUnresolved = 'forward', rewriteHost = false, waitReady = true }) {
+export async function startGateway(plan, { upstream, onUnresolved = 'forward', rewriteHost = false, waitReady = true,
+  scopeYaml = [], extraYaml = [] }) {
   if (!existsSync(JAR)) {
     throw new Error(`${JAR} is missing: build it with mvn -B -q -o package -DskipTests`);
   }
@@ -88,6 +91,8 @@ export async function startGateway(plan, { upstream, onUnresolved = 'forward', r
     `  on-unresolved: ${onUnresolved}`,
     '  families:',
     '    - {name: chatgpt.com, redirect-hosts: [chatgpt.com]}',
+    ...scopeYaml,
+    ...extraYaml,
     `store: {type: embedded, path: "${path.join(plan.dir, 'data')}"}`,
     'logging: {access: true, json: false}',
     '',

@@ -16,6 +16,14 @@
 // the provider sees it, so tests can assert on exactly what reached the IdP; with when it
 // arrived and when (and with which status) it was answered.
 //
+// Two optional behaviours of real IdPs MCP clients meet (both off by default):
+//   refuseResource             like Entra (AADSTS901002): an authorization, PAR or token request
+//                              carrying an RFC 8707 `resource` parameter is refused (400
+//                              invalid_request), and the provider has no resource indicators.
+//   scopelessClientsGetNothing like IdPs that grant a client only what it registered: a client
+//                              registered without `scope` may request nothing but `openid` (the
+//                              provider is handed the registration with scope "openid").
+//
 // delayDiscovery(ms) makes the well-known (discovery) responses slow, as a legacy IdP's may be:
 // a test can then act while scopegate's first metadata fetch is still waiting for its answer.
 
@@ -62,8 +70,11 @@ function jwks() {
  * @param {string} [opts.mountPath] path prefix the provider is mounted under (issuer with a path)
  * @param {string[]} [opts.resources] resource indicators (RFC 8707) the IdP serves tokens for;
  *     called with the IdP's port when a function
+ * @param {boolean} [opts.refuseResource] refuse requests carrying `resource` (Entra-like)
+ * @param {boolean} [opts.scopelessClientsGetNothing] a client registered without scope may only ask for openid
  */
-export async function startIdp({ mode, issuer, mountPath = '', resources }) {
+export async function startIdp({ mode, issuer, mountPath = '', resources, refuseResource = false,
+  scopelessClientsGetNothing = false }) {
   if (mode !== 'lenient' && mode !== 'strict') {
     throw new Error(`unknown IdP mode ${mode}`);
   }
@@ -100,7 +111,7 @@ export async function startIdp({ mode, issuer, mountPath = '', resources }) {
       pushedAuthorizationRequests: { enabled: true },
       revocation: { enabled: true },
       resourceIndicators: {
-        enabled: true,
+        enabled: !refuseResource,
         defaultResource: (ctx, client, oneOf) => oneOf,
         useGrantedResource: () => true,
         getResourceServerInfo: (ctx, indicator) => {
@@ -135,7 +146,7 @@ export async function startIdp({ mode, issuer, mountPath = '', resources }) {
   handler = async (req, res) => {
     try {
       const at = performance.now();
-      const body = await readBody(req);
+      let body = await readBody(req);
       const url = new URL(req.url, origin);
       const entry = {
         method: req.method,
@@ -164,6 +175,19 @@ export async function startIdp({ mode, issuer, mountPath = '', resources }) {
       }
       if (await interaction(provider, req, res, url, mountPath)) {
         return;
+      }
+      if (refuseResource && refusesResource(url, body, mountPath)) {
+        res.statusCode = 400;
+        res.setHeader('Content-Type', 'application/json');
+        res.end(JSON.stringify({ error: 'invalid_request', error_description: "The 'resource' request parameter is not supported." }));
+        return;
+      }
+      if (scopelessClientsGetNothing && req.method === 'POST' && url.pathname === mountPath + ROUTES.registration) {
+        const metadata = JSON.parse(body.toString('utf8') || '{}');
+        if (!metadata.scope) {
+          body = Buffer.from(JSON.stringify({ ...metadata, scope: 'openid' }));
+          req.headers['content-length'] = String(body.length);
+        }
       }
       if (body.length) {
         req.body = body; // oidc-provider reads an already consumed body from req.body
@@ -201,6 +225,15 @@ export async function startIdp({ mode, issuer, mountPath = '', resources }) {
       await new Promise((resolve) => server.close(resolve));
     },
   };
+}
+
+/** An authorization, PAR or token request (query or form) with a `resource` parameter. */
+function refusesResource(url, body, mountPath) {
+  const paths = [ROUTES.authorization, ROUTES.pushed_authorization_request, ROUTES.token].map((p) => mountPath + p);
+  if (!paths.includes(url.pathname)) {
+    return false;
+  }
+  return url.searchParams.has('resource') || new URLSearchParams(body.toString('latin1')).has('resource');
 }
 
 async function readBody(req) {

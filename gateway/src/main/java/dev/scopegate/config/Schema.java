@@ -98,9 +98,12 @@ final class Schema {
         SCOPE("^[^\\s*]+$"),
         SCOPE_GLOB("^\\S+$"),
         HOST_RULE("^(\\*\\.)?[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$"),
-        METRIC_LABEL("^[a-z0-9_.-]+$");
+        METRIC_LABEL("^[a-z0-9_.-]+$"),
+        /** One registered name of an OAuth value list, e.g. a PKCE method ({@code S256}). */
+        TOKEN("^[A-Za-z0-9._~-]+$");
 
         private static final Pattern FAMILY_NAME = Pattern.compile("[a-z0-9_.-]+");
+        private static final Pattern TOKEN_TEXT = Pattern.compile("[A-Za-z0-9._~-]+");
         private static final Pattern HOST_RULE_TEXT = Pattern.compile("(\\*\\.)?[a-z0-9_-]+(\\.[a-z0-9_-]+)*");
 
         /** The JSON Schema pattern (an editor's hint; the binder's check is the authority). */
@@ -136,6 +139,8 @@ final class Schema {
                         + " (write chatgpt.com or *.example.com, without scheme, port or path)";
                 case METRIC_LABEL -> FAMILY_NAME.matcher(value).matches() ? null
                         : "'" + value + "' must match [a-z0-9_.-]+ (it becomes a metric label)";
+                case TOKEN -> TOKEN_TEXT.matcher(value).matches() ? null
+                        : "'" + value + "' must be a single name of letters, digits, '.', '_', '~' or '-'";
             };
         }
     }

@@ -46,7 +46,8 @@ public record ScopegateConfig(
         @Restart Store store,
         @Restart Cache cache,
         Logging logging,
-        Health health) {
+        Health health,
+        @Doc("Adjustments for IdPs that fall short of what MCP clients send or expect.") Compat compat) {
 
     public ScopegateConfig {
         Objects.requireNonNull(listen, "listen");
@@ -63,7 +64,22 @@ public record ScopegateConfig(
         Objects.requireNonNull(cache, "cache");
         Objects.requireNonNull(logging, "logging");
         Objects.requireNonNull(health, "health");
+        Objects.requireNonNull(compat, "compat");
     }
+
+    /**
+     * {@code compat}: what scopegate changes in requests for an IdP that cannot take them as MCP
+     * clients send them. {@code resource-parameter}: what becomes of RFC 8707 {@code resource}
+     * parameters in authorization, PAR and token requests ({@link ResourceParameter}).
+     */
+    public record Compat(@Default("forward") ResourceParameter resourceParameter) {}
+
+    /**
+     * {@code compat.resource-parameter}: {@code FORWARD} leaves them as they are; {@code STRIP}
+     * removes them; {@code AUDIENCE} sends the first one's value as {@code audience} (unless the
+     * request has an {@code audience}) and removes the others.
+     */
+    public enum ResourceParameter { FORWARD, STRIP, AUDIENCE }
 
     /** {@code listen}: the proxy listener. {@code drain-timeout} bounds graceful shutdown. */
     public record Listen(@Text(Rule.HOST) @Default("0.0.0.0") String host,
@@ -136,10 +152,20 @@ public record ScopegateConfig(
 
     /**
      * {@code metadata.augment}: {@code scopes-supported} (nullable) is added where the IdP omits
-     * it; {@code rewrite-origin} rewrites the IdP's internal origin in endpoint URLs.
+     * it; {@code rewrite-origin} rewrites the IdP's internal origin in endpoint URLs;
+     * {@code code-challenge-methods-supported} (nullable) is added where the IdP omits it.
      */
     public record Augment(@Nullable @Text(Rule.SCOPE) List<String> scopesSupported,
-                          @Default("false") boolean rewriteOrigin) {}
+                          @Default("false") boolean rewriteOrigin,
+                          @Nullable @Text(Rule.TOKEN)
+                          @Doc("PKCE methods (e.g. [S256]) added as code_challenge_methods_supported where the IdP omits it; only for an IdP that does support PKCE.")
+                          List<String> codeChallengeMethodsSupported) {
+
+        /** Without {@code code-challenge-methods-supported}. */
+        public Augment(List<String> scopesSupported, boolean rewriteOrigin) {
+            this(scopesSupported, rewriteOrigin, null);
+        }
+    }
 
     /** {@code endpoints}: path overrides (nullable each) of what the IdP's metadata names. */
     public record Endpoints(@Nullable @Text(Rule.URL_PATH) String authorization,
@@ -161,13 +187,23 @@ public record ScopegateConfig(
             @Doc("client_id -> scope") Map<String, String> clients,
             List<Family> families,
             Learn learn,
-            @Restart Document document) {
+            @Restart Document document,
+            @Default("false") @Doc("Give a registration request (RFC 7591) without scope the scope the chain resolves for it.")
+            boolean fillRegistration) {
 
         public Scope {
             sources = List.copyOf(sources);
             deny = List.copyOf(deny);
             clients = Map.copyOf(clients);
             families = List.copyOf(families);
+        }
+
+        /** Without {@code fill-registration} (off). */
+        public Scope(Trigger trigger, List<Source> sources, String defaultScope, List<String> deny, boolean onlySupported,
+                     boolean acceptCommas, OnUnresolved onUnresolved, OfflineAccessPrompt offlineAccessPrompt,
+                     boolean dryRun, Map<String, String> clients, List<Family> families, Learn learn, Document document) {
+            this(trigger, sources, defaultScope, deny, onlySupported, acceptCommas, onUnresolved, offlineAccessPrompt,
+                    dryRun, clients, families, learn, document, false);
         }
     }
 

@@ -45,6 +45,8 @@ public final class MeterNames {
     public static final String REGISTRATIONS_STORED = "scopegate.registrations.stored";
     /** Counter; tag {@code from} (authorize, token). */
     public static final String SCOPES_LEARNED = "scopegate.scopes.learned";
+    /** Counter; tags {@code source}, {@code family}: registration requests given a scope (scope.fill-registration). */
+    public static final String REGISTRATION_SCOPES_FILLED = "scopegate.registration.scopes.filled";
 
     /** Caffeine's {@code cache.*} meters, renamed under our prefix; tag {@code cache} (the two values below). */
     public static final String CACHE_PREFIX = "scopegate.cache.";

@@ -94,6 +94,13 @@ public final class ScopeMetrics {
         c.increment();
     }
 
+    /** A registration request got a scope ({@code scope.fill-registration}); rare, so built on use. */
+    public void registrationScopeFilled(String source, String family) {
+        Counter.builder(MeterNames.REGISTRATION_SCOPES_FILLED)
+                .description("Registration requests without scope given one, by source and client family")
+                .tag("source", source).tag("family", family).register(registry).increment();
+    }
+
     private Counter rewrite0(String source, String family) {
         return rewrites.create(source, family, () -> Counter.builder(MeterNames.REWRITES)
                 .description("Authorization requests given a scope, by source and client family")

@@ -117,6 +117,24 @@ public final class AuditLog {
         log.atInfo().addKeyValue("event", "registration-" + event).addKeyValue("client_id", id).log(message);
     }
 
+    /**
+     * {@code scope.fill-registration} gave a registration request without scope {@code scope} from
+     * {@code source} (not added in dry-run). No client_id exists yet: the family names the client.
+     */
+    public void registrationScope(String family, String source, String scope, boolean dryRun) {
+        if (!log.isInfoEnabled()) {
+            return;
+        }
+        String message = "registration-scope family=" + family + " source=" + source + " scope=\"" + safe(scope)
+                + "\" dry_run=" + dryRun;
+        if (!structured) {
+            lines.info(log, message);
+            return;
+        }
+        log.atInfo().addKeyValue("event", "registration-scope").addKeyValue("family", family)
+                .addKeyValue("source", source).addKeyValue("scope", scope).addKeyValue("dry_run", dryRun).log(message);
+    }
+
     static String safe(String s) {
         if (s == null) {
             return "-";

@@ -16,6 +16,8 @@ public final class OAuthParams {
     public static final String CODE_CHALLENGE = "code_challenge";
     public static final String CODE_CHALLENGE_METHOD = "code_challenge_method";
     public static final String RESOURCE = "resource";
+    /** Auth0's non-standard stand-in for {@code resource} ({@code compat.resource-parameter: audience}). */
+    public static final String AUDIENCE = "audience";
     public static final String REQUEST = "request";
     public static final String REQUEST_URI = "request_uri";
     public static final String NONCE = "nonce";

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.scopegate.config.ScopegateConfig.Admin;
 import dev.scopegate.config.ScopegateConfig.Augment;
 import dev.scopegate.config.ScopegateConfig.Cache;
+import dev.scopegate.config.ScopegateConfig.Compat;
 import dev.scopegate.config.ScopegateConfig.Document;
 import dev.scopegate.config.ScopegateConfig.Endpoints;
 import dev.scopegate.config.ScopegateConfig.Family;
@@ -20,6 +21,7 @@ import dev.scopegate.config.ScopegateConfig.OnUnresolved;
 import dev.scopegate.config.ScopegateConfig.Redis;
 import dev.scopegate.config.ScopegateConfig.Registrations;
 import dev.scopegate.config.ScopegateConfig.Resource;
+import dev.scopegate.config.ScopegateConfig.ResourceParameter;
 import dev.scopegate.config.ScopegateConfig.Route;
 import dev.scopegate.config.ScopegateConfig.Scope;
 import dev.scopegate.config.ScopegateConfig.Source;
@@ -165,7 +167,8 @@ class ConfigLoaderTest {
                   - {prefix: /files, url: "http://files:80", rewrite-host: true}
                 metadata:
                   refresh: 1m
-                  augment: {scopes-supported: [openid, "worker:read"], rewrite-origin: true}
+                  augment: {scopes-supported: [openid, "worker:read"], rewrite-origin: true,
+                            code-challenge-methods-supported: [S256]}
                 endpoints:
                   authorization: /oauth/authorize
                   par: /oauth/par
@@ -192,6 +195,7 @@ class ConfigLoaderTest {
                       redirect-hosts: [claude.ai, "*.claude.ai"]
                   learn: {authorize: false, token: false}
                   document: {allow-private: true, max-bytes: 2048, timeout: 250ms}
+                  fill-registration: true
                 resources:
                   - resource: https://my-domain/mcp
                     scopes-supported: ["worker:read"]
@@ -210,6 +214,7 @@ class ConfigLoaderTest {
                   unknown-clients: {max-size: 20}
                 logging: {access: false, json: true}
                 health: {host: 127.0.0.3, port: 8081, store-required: true}
+                compat: {resource-parameter: audience}
                 """.formatted(cert, key, ca, clientCert, clientKey, redisPassword);
 
         ScopegateConfig c = parse(yaml);
@@ -224,7 +229,7 @@ class ConfigLoaderTest {
                         new UpstreamTls(ca.toString(), clientCert.toString(), clientKey.toString())),
                 List.of(new Route("/mcp", URI.create("http://127.0.0.1:3000"), false, Duration.ZERO),
                         new Route("/files", URI.create("http://files:80"), true, null)),
-                new Metadata(Duration.ofMinutes(1), new Augment(List.of("openid", "worker:read"), true)),
+                new Metadata(Duration.ofMinutes(1), new Augment(List.of("openid", "worker:read"), true, List.of("S256"))),
                 new Endpoints("/oauth/authorize", "/oauth/par", "/oauth/register", "/oauth/token"),
                 new Scope(Trigger.MISSING, List.of(Source.DEFAULT, Source.SERVER, Source.CLIENT), "openid profile",
                         List.of("offline_access", "admin:*"), false, false, OnUnresolved.REJECT, OfflineAccessPrompt.NONE, true,
@@ -232,7 +237,7 @@ class ConfigLoaderTest {
                                 "https://app.example/client.json", "openid"),
                         List.of(new Family("chatgpt.com", List.of("chatgpt.com"), "worker:read"),
                                 new Family("claude_ai", List.of("claude.ai", "*.claude.ai"), null)),
-                        new Learn(false, false), new Document(true, 2048, Duration.ofMillis(250))),
+                        new Learn(false, false), new Document(true, 2048, Duration.ofMillis(250)), true),
                 List.of(new Resource(URI.create("https://my-domain/mcp"), List.of("worker:read")),
                         new Resource(URI.create("https://my-domain/other"), List.of())),
                 new Limits(2000, 3000, 4000, 5000),
@@ -240,7 +245,8 @@ class ConfigLoaderTest {
                         "redis-pw")),
                 new Cache(new Registrations(10, Duration.ofHours(2)), new UnknownClients(20)),
                 new Logging(false, true),
-                new Health("127.0.0.3", 8081, true));
+                new Health("127.0.0.3", 8081, true),
+                new Compat(ResourceParameter.AUDIENCE));
         assertThat(c).isEqualTo(expected);
         assertThat(c.listen().tls().enabled()).isTrue();
     }
@@ -457,7 +463,7 @@ class ConfigLoaderTest {
         assertThat(errors("listen: {}\nlistne: {}\n")).containsExactly(
                 "t.yaml:2:1: listne: unknown key; did you mean 'listen'? (expected one of: listen, admin,"
                         + " public-base-url, trusted-proxies, upstream, routes, metadata, endpoints, scope, resources,"
-                        + " limits, store, cache, logging, health)");
+                        + " limits, store, cache, logging, health, compat)");
     }
 
     @Test

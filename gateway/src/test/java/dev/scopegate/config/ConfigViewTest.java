@@ -83,7 +83,8 @@ class ConfigViewTest {
 
         assertThat(v.fieldNames()).toIterable().containsExactly("listen", "admin", "public-base-url", "trusted-proxies",
                 "upstream", "routes", "metadata", "endpoints", "scope", "resources", "limits", "store", "cache",
-                "logging", "health");
+                "logging", "health", "compat");
+        assertThat(v.at("/compat/resource-parameter").asText()).isEqualTo("forward");
         assertThat(v.at("/listen/drain-timeout").asText()).isEqualTo("1500ms");
         assertThat(v.at("/upstream/idle-timeout").asText()).isEqualTo("90s");
         assertThat(v.at("/cache/registrations/expire-after-access").asText()).isEqualTo("30d");

@@ -15,12 +15,15 @@ import java.util.Map;
 /**
  * {@code metadata.augment}: decides the bytes clients are served for a metadata document. When
  * nothing changes, the IdP's exact bytes; otherwise the document re-serialized (member order kept)
- * with {@code scopes_supported} added where missing and/or the upstream origin in URL values
- * replaced by the public one. {@code issuer} is never touched. Immutable, thread-safe.
+ * with {@code scopes_supported} and {@code code_challenge_methods_supported} added where missing
+ * and/or the upstream origin in URL values replaced by the public one. {@code issuer} is never
+ * touched, nor any member the IdP sent (but for the origin rewrite). Immutable, thread-safe.
  */
 final class Augmenter {
 
     private final List<String> scopesSupported;
+    /** {@code code-challenge-methods-supported}; null: off. */
+    private final List<String> pkceMethods;
     private final /* nullable */ Origin upstream;
     private final /* nullable */ String publicOrigin;
 
@@ -33,6 +36,8 @@ final class Augmenter {
     Augmenter(ScopegateConfig.Augment augment, URI upstream, /* nullable */ URI publicBaseUrl) {
         List<String> scopes = augment.scopesSupported();
         this.scopesSupported = scopes == null || scopes.isEmpty() ? null : List.copyOf(scopes);
+        List<String> methods = augment.codeChallengeMethodsSupported();
+        this.pkceMethods = methods == null || methods.isEmpty() ? null : List.copyOf(methods);
         boolean rewrite = augment.rewriteOrigin() && publicBaseUrl != null;
         this.upstream = rewrite ? Origin.of(upstream) : null;
         this.publicOrigin = rewrite ? Origin.of(publicBaseUrl).toString() : null;
@@ -40,19 +45,14 @@ final class Augmenter {
 
     /** The body to serve for {@code metadata}, and its content type. */
     Body bodyFor(ServerMetadata metadata) {
-        if (scopesSupported == null && upstream == null) {
+        if (scopesSupported == null && pkceMethods == null && upstream == null) {
             return new Body(metadata.raw(), metadata.contentType());
         }
         ObjectNode doc = (ObjectNode) metadata.tree();
         boolean changed = false;
-        if (scopesSupported != null) {
-            JsonNode existing = doc.get("scopes_supported");
-            if (existing == null || existing.isNull()) {
-                ArrayNode scopes = doc.putArray("scopes_supported");
-                scopesSupported.forEach(scopes::add);
-                changed = true;
-            }
-        }
+        changed |= addIfMissing(doc, "scopes_supported", scopesSupported);
+        // MCP clients refuse a server whose metadata does not advertise PKCE (Cognito, Entra omit it)
+        changed |= addIfMissing(doc, "code_challenge_methods_supported", pkceMethods);
         if (upstream != null) {
             for (Map.Entry<String, JsonNode> member : doc.properties()) {
                 if (member.getKey().equals("issuer")) {
@@ -73,6 +73,20 @@ final class Augmenter {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("a parsed tree always serializes", e);
         }
+    }
+
+    /** Adds {@code name: values} when {@code values} is set and the IdP omits the member (or sends null). */
+    private static boolean addIfMissing(ObjectNode doc, String name, /* nullable */ List<String> values) {
+        if (values == null) {
+            return false;
+        }
+        JsonNode existing = doc.get(name);
+        if (existing != null && !existing.isNull()) {
+            return false;
+        }
+        ArrayNode array = doc.putArray(name);
+        values.forEach(array::add);
+        return true;
     }
 
     /** The rewritten node, or null when nothing in it changed (nested objects and arrays too). */

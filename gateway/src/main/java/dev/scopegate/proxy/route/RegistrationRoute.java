@@ -25,7 +25,8 @@ import java.util.function.Supplier;
  * The registration endpoint (RFC 7591): a {@code POST}'s body is kept, and the IdP's 2xx JSON
  * answer (up to {@code limits.max-capture-bytes}) is stored as the client's {@link Registration}
  * before it is relayed — a 201 that reached the client is a stored registration, or the client
- * gets a 502. Anything else is forwarded untouched. Thread-safe; event loop.
+ * gets a 502. With {@code scope.fill-registration}, a request without scope first gets one
+ * ({@link RegistrationScopeFill}). Anything else is forwarded untouched. Thread-safe; event loop.
  */
 final class RegistrationRoute implements Route {
 
@@ -36,9 +37,17 @@ final class RegistrationRoute implements Route {
     private final ScopeMetrics metrics;
     private final AuditLog audit;
     private final Clock clock;
+    /** {@code scope.fill-registration}; null: never. */
+    private final /* nullable */ RegistrationScopeFill fill;
 
     RegistrationRoute(Supplier<ScopegateConfig> config, RegistrationRepository registrations, ScopeMetrics metrics,
                       AuditLog audit, Clock clock) {
+        this(config, registrations, metrics, audit, clock, null);
+    }
+
+    RegistrationRoute(Supplier<ScopegateConfig> config, RegistrationRepository registrations, ScopeMetrics metrics,
+                      AuditLog audit, Clock clock, /* nullable */ RegistrationScopeFill fill) {
+        this.fill = fill;
         this.config = Objects.requireNonNull(config, "config");
         this.registrations = Objects.requireNonNull(registrations, "registrations");
         this.metrics = Objects.requireNonNull(metrics, "metrics");
@@ -68,7 +77,12 @@ final class RegistrationRoute implements Route {
         @Override
         public CompletionStage<Result> onBody(HttpRequest head, ByteBuf body) {
             requestBody = ByteBufUtil.getBytes(body);
-            return CompletableFuture.completedFuture(BodyRewriter.UNCHANGED);
+            byte[] filled = fill == null ? null : fill.apply(head, requestBody);
+            if (filled == null) {
+                return CompletableFuture.completedFuture(BodyRewriter.UNCHANGED);
+            }
+            requestBody = filled; // what the IdP got: the registration falls back on its scope
+            return CompletableFuture.completedFuture(new BodyRewriter.Result.Replace(filled));
         }
 
         @Override

@@ -90,11 +90,14 @@ public final class RouteTable implements RequestRouter {
         this.metadata = Objects.requireNonNull(metadata, "metadata");
         AuthorizationRewrite rewrite = new AuthorizationRewrite(config, normalizer, this::families, metrics, audit,
                 pending, new ParamCache(PARAM_CACHE_SLOTS));
-        this.authorize = new AuthorizeRoute(config, rewrite);
-        this.par = new ParRoute(config, rewrite);
-        this.registration = new RegistrationRoute(config, registrations, metrics, audit, clock);
+        // compat.resource-parameter wraps the endpoints that take RFC 8707 resource parameters
+        this.authorize = new ResourceParameterRoute(config, new AuthorizeRoute(config, rewrite), true);
+        this.par = new ResourceParameterRoute(config, new ParRoute(config, rewrite), false);
+        this.registration = new RegistrationRoute(config, registrations, metrics, audit, clock,
+                new RegistrationScopeFill(config, metadata::cachedOrNull, this::families, metrics, audit));
         this.registrationManagement = new RegistrationManagementRoute(config, registrations, metrics, audit, clock);
-        this.token = new TokenLearningRoute(config, registrations, pending, metrics, clock);
+        this.token = new ResourceParameterRoute(config,
+                new TokenLearningRoute(config, registrations, pending, metrics, clock), false);
         this.serverMetadata = new MetadataRoute(metadata);
         this.resourceMetadata = new ResourceMetadataRoute(config, metadata, resources);
     }

@@ -48,6 +48,27 @@ class AugmenterTest {
     }
 
     @Test
+    void addsPkceMethodsOnlyWhereMissingOrNullAndKeepsEveryOtherMember() throws Exception {
+        Augmenter a = new Augmenter(new Augment(null, false, List.of("S256")), UPSTREAM, PUBLIC);
+
+        JsonNode added = served(a, md("{\"issuer\":\"https://login.example/tenant/v2.0\",\"response_types_supported\":[\"code\"]}"));
+        assertThat(added.toString()).isEqualTo("{\"issuer\":\"https://login.example/tenant/v2.0\","
+                + "\"response_types_supported\":[\"code\"],\"code_challenge_methods_supported\":[\"S256\"]}");
+        assertThat(served(a, md("{\"issuer\":\"i\",\"code_challenge_methods_supported\":null}"))
+                .get("code_challenge_methods_supported").toString()).isEqualTo("[\"S256\"]");
+        // a value the IdP sent is never changed, even one that leaves S256 out or is empty
+        for (String present : List.of("[\"plain\"]", "[]", "[\"S256\",\"plain\"]")) {
+            ServerMetadata listed = md("{\"issuer\":\"i\", \"code_challenge_methods_supported\": " + present + "}");
+            assertThat(a.bodyFor(listed).bytes()).isEqualTo(listed.raw());
+        }
+        ServerMetadata none = md("{\"issuer\":\"i\"}");
+        assertThat(new Augmenter(new Augment(null, false, List.of()), UPSTREAM, PUBLIC).bodyFor(none).bytes())
+                .isEqualTo(none.raw());
+        assertThat(new Augmenter(new Augment(null, false, null), UPSTREAM, PUBLIC).bodyFor(none).bytes())
+                .isEqualTo(none.raw());
+    }
+
+    @Test
     void rewritesOnlyTheExactUpstreamOriginAndNeverTheIssuer() throws Exception {
         Augmenter a = new Augmenter(new Augment(null, true), UPSTREAM, PUBLIC);
         ServerMetadata md = md("""
