@@ -13,7 +13,8 @@
 # against both builds, the order alternating (new old, old new, ...); every run registers new
 # clients. Prints registrations/s and p99 per run, the new/old ratio per round and its median.
 #
-# Without --baseline only "new" runs (absolute figures). Ports 18180-18193 (LT_PORT_BASE moves them).
+# Without --baseline only "new" runs (absolute figures). LT_NEW_JAR replaces this tree's jar.
+# Ports 18180-18193 (LT_PORT_BASE moves them).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -29,7 +30,7 @@ while [ $# -gt 0 ]; do
     --rounds) ROUNDS=$2; shift ;;
     --duration) DURATION=$2; shift ;;
     --conns) read -r -a CONNS <<<"$2"; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "unknown option: $1 (see --help)" >&2; exit 64 ;;
   esac
   shift
@@ -39,7 +40,7 @@ BASE=${LT_PORT_BASE:-18180}
 SIM_PORT=$((BASE + 1))
 NEW_PORT=$BASE        NEW_ADMIN=$((BASE + 10))
 OLD_PORT=$((BASE + 3)) OLD_ADMIN=$((BASE + 13))
-NEW_JAR=$ROOT/gateway/target/scopegate.jar
+NEW_JAR=${LT_NEW_JAR:-$ROOT/gateway/target/scopegate.jar}
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
