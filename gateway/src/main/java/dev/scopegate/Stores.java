@@ -44,6 +44,9 @@ final class Stores {
     static MeteredRegistrationStore metered(RegistrationStore opened, PrometheusMeterRegistry registry,
                                            ScheduledExecutorService scheduler) {
         MeteredRegistrationStore store = new MeteredRegistrationStore(opened, registry);
+        if (opened instanceof SqliteRegistrationStore embedded) {
+            embedded.bindTo(registry);
+        }
         scheduler.scheduleWithFixedDelay(store::refreshCount, 0, STORE_COUNT_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
         // Asynchronous: the scheduler thread only sends the ping; the answer sets scopegate_store_up.
         scheduler.scheduleWithFixedDelay(store::ping, 0, STORE_PING_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);

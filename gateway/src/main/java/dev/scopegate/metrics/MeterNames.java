@@ -65,6 +65,15 @@ public final class MeterNames {
      */
     public static final String STORE_UP = "scopegate.store.up";
 
+    /**
+     * Distribution summary (embedded store only), buckets 1 … 256: writes per committed
+     * transaction. Its count is the number of commits (one fsync each), its sum the writes
+     * committed; concurrent registrations share a commit (group commit).
+     */
+    public static final String STORE_COMMIT_BATCH_SIZE = "scopegate.store.commit.batch.size";
+    /** Gauge (embedded store only): writes waiting for the store's writer thread. */
+    public static final String STORE_WRITE_QUEUE = "scopegate.store.write.queue";
+
     /** Gauge (Redis store only), 1 while Redis answers, else 0. */
     public static final String STORE_REDIS_UP = "scopegate.store.redis.up";
     /** Gauge (Redis store only): registration writes kept in the local outbox until Redis takes them. */

@@ -1,25 +1,24 @@
-// Over 400 lines: schema, thread-confined connections and their orderly close belong together (the close order keeps the WAL clean).
 package dev.scopegate.store.embedded;
 
+import dev.scopegate.metrics.MeterNames;
 import dev.scopegate.model.Registration;
 import dev.scopegate.store.RegistrationJson;
 import dev.scopegate.store.RegistrationStore;
 import dev.scopegate.store.StoreException;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.sqlite.SQLiteConfig;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -35,16 +34,19 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Registrations in one SQLite file, {@code <dir>/scopegate.db}, in WAL mode with
- * {@code synchronous=FULL}: every put is its own committed, fsynced transaction, so a future that
- * completes normally has reached the disk and survives {@code kill -9} or a power cut.
+ * {@code synchronous=FULL}: a write's future completes normally only once the transaction holding
+ * it is committed and fsynced, so it survives {@code kill -9} or a power cut. Concurrent writes
+ * share that fsync ({@link GroupCommitWriter}: whatever queued while the last commit ran is
+ * committed together, each write in its own savepoint).
  *
  * <p>Threading: all JDBC runs on the store's own daemon threads, never on the caller's: one
  * writer thread ({@code scopegate-store-writer}) owns the only writing connection, so writes are
  * applied in the order they were submitted; two reader threads ({@code scopegate-store-reader-N})
  * share a queue and have a read-only connection each, which WAL lets run beside the writer.
  * Futures complete on those threads; callers hop back to their own executor and must not block
- * there. Queues are unbounded: the hot path reads through a cache, so the store sees only misses
- * and writes. Every method may be called from any thread.
+ * there. At most {@link GroupCommitWriter#DEFAULT_MAX_PENDING} writes wait (more fail at once);
+ * the read queue is unbounded: the hot path reads through a cache, so the store sees only misses.
+ * Every method may be called from any thread.
  *
  * <p>Schema: {@code registrations(client_id TEXT PRIMARY KEY, doc TEXT NOT NULL, updated_at
  * INTEGER NOT NULL)}, {@code doc} being {@link RegistrationJson}, {@code updated_at} epoch millis;
@@ -59,7 +61,6 @@ public final class SqliteRegistrationStore implements RegistrationStore {
 
     private static final Logger log = LoggerFactory.getLogger(SqliteRegistrationStore.class);
     private static final int READERS = 2;
-    private static final int BUSY_TIMEOUT_MILLIS = 5_000;
     private static final long CLOSE_TIMEOUT_SECONDS = 10;
 
     private static final String SELECT_ONE = "SELECT doc FROM registrations WHERE client_id = ?";
@@ -72,7 +73,9 @@ public final class SqliteRegistrationStore implements RegistrationStore {
     private final Path file;
     private final JdbcProbe probe;
     private final ThreadLocal<Session> sessions = new ThreadLocal<>();
-    private final ThreadPoolExecutor writer;
+    private final GroupCommitWriter writer;
+    private final Thread writerThread;
+    private final CompletableFuture<Void> schemaReady = new CompletableFuture<>();
     private final ThreadPoolExecutor readers;
     private final AtomicBoolean closed = new AtomicBoolean();
     /** Joined on close: a pool reports termination before its threads have closed their connections. */
@@ -90,6 +93,10 @@ public final class SqliteRegistrationStore implements RegistrationStore {
     }
 
     SqliteRegistrationStore(Path dir, JdbcProbe probe) {
+        this(dir, probe, GroupCommitWriter.DEFAULT_MAX_PENDING, GroupCommitWriter.DEFAULT_MAX_BATCH);
+    }
+
+    SqliteRegistrationStore(Path dir, JdbcProbe probe, int maxPendingWrites, int maxBatch) {
         Objects.requireNonNull(dir, "dir");
         this.probe = Objects.requireNonNull(probe, "probe");
         try {
@@ -98,10 +105,12 @@ public final class SqliteRegistrationStore implements RegistrationStore {
             throw new IllegalStateException("cannot create registration store directory " + dir + ": " + e, e);
         }
         this.file = dir.resolve(FILE_NAME).toAbsolutePath();
-        this.writer = pool(1, "writer", false);
+        this.writer = new GroupCommitWriter(file.toString(), this::session, probe, maxPendingWrites, maxBatch);
+        this.writerThread = storeThread("scopegate-store-writer", () -> runWithSession(this::initThenWrite, false));
         this.readers = pool(READERS, "reader", true);
+        writerThread.start();
         try {
-            submit(writer, "init", this::initSchema).join();
+            schemaReady.join();
         } catch (CompletionException e) {
             stopThreads();
             Throwable cause = e.getCause() instanceof StoreException && e.getCause().getCause() != null
@@ -110,6 +119,20 @@ public final class SqliteRegistrationStore implements RegistrationStore {
         }
         // Readers open their connections only once the writer has created the file and schema.
         readers.prestartAllCoreThreads();
+    }
+
+    /**
+     * Publishes {@code scopegate_store_commit_batch_size} (writes per committed transaction; its
+     * count is the number of commits, i.e. of fsyncs) and {@code scopegate_store_write_queue}.
+     */
+    public void bindTo(MeterRegistry registry) {
+        DistributionSummary batches = DistributionSummary.builder(MeterNames.STORE_COMMIT_BATCH_SIZE)
+                .description("Registration store writes per committed transaction (one fsync each)")
+                .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64, 128, 256)
+                .register(registry);
+        Gauge.builder(MeterNames.STORE_WRITE_QUEUE, writer, GroupCommitWriter::pending)
+                .description("Registration store writes waiting for the writer").register(registry);
+        writer.onCommit(batches::record);
     }
 
     /** The database file, for logs and operators. */
@@ -141,29 +164,20 @@ public final class SqliteRegistrationStore implements RegistrationStore {
     public CompletableFuture<Void> put(Registration registration) {
         Objects.requireNonNull(registration, "registration");
         String doc = RegistrationJson.toJson(registration);
-        return submit(writer, "put", s -> {
+        return writer.submit("put", s -> {
             upsert(s, registration, doc);
             return null;
         });
     }
 
-    /** Stores all in one transaction: one fsync instead of one per registration. */
+    /** Stores all in one transaction, all or none: one fsync instead of one per registration. */
     @Override
     public CompletableFuture<Void> putAll(List<Registration> registrations) {
         List<Registration> all = List.copyOf(registrations);
         List<String> docs = all.stream().map(RegistrationJson::toJson).toList();
-        return submit(writer, "putAll", s -> {
-            s.connection.setAutoCommit(false);
-            try {
-                for (int i = 0; i < all.size(); i++) {
-                    upsert(s, all.get(i), docs.get(i));
-                }
-                s.connection.commit();
-            } catch (SQLException | RuntimeException e) {
-                s.connection.rollback();
-                throw e;
-            } finally {
-                s.connection.setAutoCommit(true);
+        return writer.submit("putAll", s -> {
+            for (int i = 0; i < all.size(); i++) {
+                upsert(s, all.get(i), docs.get(i));
             }
             return null;
         });
@@ -172,7 +186,7 @@ public final class SqliteRegistrationStore implements RegistrationStore {
     @Override
     public CompletableFuture<Boolean> delete(String clientId) {
         Objects.requireNonNull(clientId, "clientId");
-        return submit(writer, "delete", s -> {
+        return writer.submit("delete", s -> {
             PreparedStatement ps = s.prepare(DELETE);
             ps.setString(1, clientId);
             return ps.executeUpdate() > 0;
@@ -216,7 +230,7 @@ public final class SqliteRegistrationStore implements RegistrationStore {
         // database and deletes it, which a read-only connection cannot do.
         readers.shutdown();
         if (sessions.get() != null) {
-            writer.shutdown();
+            writer.stop();
             return; // awaiting our own thread's termination would wait out the timeout
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(CLOSE_TIMEOUT_SECONDS);
@@ -227,7 +241,7 @@ public final class SqliteRegistrationStore implements RegistrationStore {
                     TimeUnit.NANOSECONDS.timedJoin(t, left);
                 }
             }
-            writer.shutdown();
+            writer.stop();
             for (Thread t : threads) {
                 long left = deadline - System.nanoTime();
                 if (left > 0) {
@@ -236,17 +250,35 @@ public final class SqliteRegistrationStore implements RegistrationStore {
             }
             if (threads.stream().anyMatch(Thread::isAlive)) {
                 log.warn("registration store threads did not stop within {}s", CLOSE_TIMEOUT_SECONDS);
-                writer.shutdownNow();
+                writerThread.interrupt();
                 readers.shutdownNow();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            writer.shutdownNow();
+            writer.stop();
+            writerThread.interrupt();
             readers.shutdownNow();
         }
     }
 
-    private Void initSchema(Session s) throws SQLException {
+    /** The writer thread: the schema first (the constructor waits for it), then the write loop until stopped. */
+    private void initThenWrite() {
+        try {
+            probe.beforeJdbc("init");
+            initSchema(session());
+            schemaReady.complete(null);
+        } catch (StoreException e) {
+            schemaReady.completeExceptionally(e);
+        } catch (Exception e) {
+            schemaReady.completeExceptionally(new StoreException("registration store init failed: " + e, e));
+        } catch (Error e) {
+            schemaReady.completeExceptionally(e);
+            throw e;
+        }
+        writer.run();
+    }
+
+    private void initSchema(Session s) throws SQLException {
         try (Statement st = s.connection.createStatement()) {
             try (ResultSet rs = st.executeQuery("PRAGMA journal_mode")) {
                 String mode = rs.next() ? rs.getString(1) : "?";
@@ -277,7 +309,6 @@ public final class SqliteRegistrationStore implements RegistrationStore {
                 }
             }
         }
-        return null;
     }
 
     private static void upsert(Session s, Registration r, String doc) throws SQLException {
@@ -323,14 +354,16 @@ public final class SqliteRegistrationStore implements RegistrationStore {
 
     private ThreadPoolExecutor pool(int size, String role, boolean readOnly) {
         AtomicInteger n = new AtomicInteger();
-        ThreadFactory factory = worker -> {
-            String name = size == 1 ? "scopegate-store-" + role : "scopegate-store-" + role + "-" + n.incrementAndGet();
-            Thread t = new Thread(() -> runWithSession(worker, readOnly), name);
-            t.setDaemon(true);
-            threads.add(t);
-            return t;
-        };
+        ThreadFactory factory = worker -> storeThread("scopegate-store-" + role + "-" + n.incrementAndGet(),
+                () -> runWithSession(worker, readOnly));
         return new ThreadPoolExecutor(size, size, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), factory);
+    }
+
+    private Thread storeThread(String name, Runnable body) {
+        Thread t = new Thread(body, name);
+        t.setDaemon(true);
+        threads.add(t);
+        return t;
     }
 
     /** Each store thread owns one connection for its whole life: opened first, closed last. */
@@ -354,63 +387,5 @@ public final class SqliteRegistrationStore implements RegistrationStore {
     @FunctionalInterface
     interface JdbcProbe {
         void beforeJdbc(String operation);
-    }
-
-    /** One connection and its prepared statements; confined to the thread that opened it. */
-    private static final class Session {
-        final Connection connection;
-        final Exception openFailure;
-        private final Map<String, PreparedStatement> statements = new HashMap<>();
-
-        private Session(Connection connection, Exception openFailure) {
-            this.connection = connection;
-            this.openFailure = openFailure;
-        }
-
-        static Session open(Path file, boolean readOnly) {
-            SQLiteConfig config = new SQLiteConfig();
-            config.setBusyTimeout(BUSY_TIMEOUT_MILLIS);
-            config.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
-            if (!readOnly) {
-                config.setJournalMode(SQLiteConfig.JournalMode.WAL);
-            }
-            try {
-                Connection c = config.createConnection("jdbc:sqlite:" + file);
-                if (readOnly) {
-                    try (Statement st = c.createStatement()) {
-                        st.execute("PRAGMA query_only = 1");
-                    }
-                }
-                return new Session(c, null);
-            } catch (SQLException | RuntimeException e) {
-                return new Session(null, e);
-            } catch (LinkageError e) {
-                // The native library failed to load: keep the thread alive so futures fail, not hang.
-                return new Session(null, new SQLException("SQLite native library unavailable: " + e, e));
-            }
-        }
-
-        PreparedStatement prepare(String sql) throws SQLException {
-            PreparedStatement ps = statements.get(sql);
-            if (ps == null) {
-                ps = connection.prepareStatement(sql);
-                statements.put(sql, ps);
-            }
-            return ps;
-        }
-
-        void close() {
-            if (connection == null) {
-                return;
-            }
-            try {
-                for (PreparedStatement ps : statements.values()) {
-                    ps.close();
-                }
-                connection.close();
-            } catch (SQLException e) {
-                log.warn("closing registration store connection failed: {}", e.toString());
-            }
-        }
     }
 }
