@@ -72,8 +72,10 @@ export async function planGateway({ issuerPath = '' } = {}) {
  * @param {boolean} [o.rewriteHost] upstream.rewrite-host
  * @param {boolean} [o.waitReady] false: resolve as soon as the process is spawned (the caller
  *     waits for what it needs, e.g. untilAccepting)
+ * @param {string[]} [o.extraConfig] more top-level YAML lines (e.g. routes:, resources:)
  */
-export async function startGateway(plan, { upstream, onUnresolved = 'forward', rewriteHost = false, waitReady = true }) {
+export async function startGateway(plan, { upstream, onUnresolved = 'forward', rewriteHost = false, waitReady = true,
+  extraConfig = [] }) {
   if (!existsSync(JAR)) {
     throw new Error(`${JAR} is missing: build it with mvn -B -q -o package -DskipTests`);
   }
@@ -90,6 +92,7 @@ export async function startGateway(plan, { upstream, onUnresolved = 'forward', r
     '    - {name: chatgpt.com, redirect-hosts: [chatgpt.com]}',
     `store: {type: embedded, path: "${path.join(plan.dir, 'data')}"}`,
     'logging: {access: true, json: false}',
+    ...extraConfig,
     '',
   ].join('\n'));
   const logFile = path.join(plan.dir, 'scopegate.log');
