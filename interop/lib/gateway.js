@@ -74,9 +74,10 @@ export async function planGateway({ issuerPath = '' } = {}) {
  *     waits for what it needs, e.g. untilAccepting)
  * @param {string[]} [o.scopeYaml] more lines under `scope:` (each indented by the caller's two spaces)
  * @param {string[]} [o.extraYaml] more top-level lines
+ * @param {string[]} [o.extraConfig] more top-level YAML lines (e.g. routes:, resources:), after store and logging
  */
 export async function startGateway(plan, { upstream, onUnresolved = 'forward', rewriteHost = false, waitReady = true,
-  scopeYaml = [], extraYaml = [] }) {
+  scopeYaml = [], extraYaml = [], extraConfig = [] }) {
   if (!existsSync(JAR)) {
     throw new Error(`${JAR} is missing: build it with mvn -B -q -o package -DskipTests`);
   }
@@ -95,6 +96,7 @@ export async function startGateway(plan, { upstream, onUnresolved = 'forward', r
     ...extraYaml,
     `store: {type: embedded, path: "${path.join(plan.dir, 'data')}"}`,
     'logging: {access: true, json: false}',
+    ...extraConfig,
     '',
   ].join('\n'));
   const logFile = path.join(plan.dir, 'scopegate.log');

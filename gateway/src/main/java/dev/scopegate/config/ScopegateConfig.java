@@ -245,10 +245,22 @@ public record ScopegateConfig(
     public record Document(@Default("false") boolean allowPrivate, @Range(min = 1024) @Default("65536") int maxBytes,
                            @Default("5s") Duration timeout) {}
 
-    /** One entry of {@code resources}: protected-resource metadata scopegate publishes (RFC 9728). */
-    public record Resource(@Required URI resource, @Text(Rule.SCOPE) List<String> scopesSupported) {
+    /**
+     * One entry of {@code resources}: protected-resource metadata scopegate publishes (RFC 9728).
+     * {@code challenge: true} completes the {@code Bearer} challenges of 401 (and 403
+     * {@code insufficient_scope}) answers that a {@code routes} upstream sends for paths under the
+     * resource's path: {@code resource_metadata} (this document's URL) and {@code scope}
+     * ({@code scopes-supported}), where missing.
+     */
+    public record Resource(@Required URI resource, @Text(Rule.SCOPE) List<String> scopesSupported,
+                           @Default("false") @Doc("Add resource_metadata and scope to the Bearer challenges of 401/403 answers of routes under this resource's path that lack them.")
+                           boolean challenge) {
         public Resource {
             scopesSupported = List.copyOf(scopesSupported);
+        }
+
+        public Resource(URI resource, List<String> scopesSupported) {
+            this(resource, scopesSupported, false);
         }
     }
 

@@ -361,7 +361,7 @@ final class Exchange implements UpstreamListener {
     private void decide() {
         Plan plan;
         try {
-            plan = target.extra() ? Plan.FORWARD : shared.router().plan(request, path, kind);
+            plan = target.extra() ? target.plan(path) : shared.router().plan(request, path, kind);
         } catch (RuntimeException e) {
             ErrorLog.bug("router failed", e);
             respondError(HttpResponseStatus.INTERNAL_SERVER_ERROR, "Internal Server Error", "router: " + e);

@@ -2,6 +2,8 @@ package dev.scopegate.proxy;
 
 import dev.scopegate.config.Cidr;
 import dev.scopegate.config.ScopegateConfig;
+import dev.scopegate.proxy.route.Plan;
+import dev.scopegate.proxy.route.ResourceChallenges;
 import dev.scopegate.proxy.upstream.Origin;
 
 import java.net.InetAddress;
@@ -27,7 +29,20 @@ public record ProxySettings(
      * {@code readTimeoutMillis}: the longest silence of this upstream between two reads of a
      * response once its head arrived (0: none), the route's own or inherited.
      */
-    public record Target(String prefix, Origin origin, boolean rewriteHost, boolean extra, long readTimeoutMillis) {
+    public record Target(String prefix, Origin origin, boolean rewriteHost, boolean extra, long readTimeoutMillis,
+                         /* nullable */ ResourceChallenges challenges) {
+
+        public Target(String prefix, Origin origin, boolean rewriteHost, boolean extra, long readTimeoutMillis) {
+            this(prefix, origin, rewriteHost, extra, readTimeoutMillis, null);
+        }
+
+        /**
+         * The plan of a request to this extra route: forwarded as it is, with the challenge
+         * completion of the resource it addresses ({@code resources[].challenge}) when there is one.
+         */
+        Plan plan(String path) {
+            return challenges == null ? Plan.FORWARD : challenges.planFor(path);
+        }
 
         boolean matches(String path) {
             if (!path.startsWith(prefix)) {
@@ -43,7 +58,8 @@ public record ProxySettings(
                 readTimeout);
         List<Target> routes = config.routes().stream()
                 .map(r -> new Target(r.prefix(), Origin.of(r.url()), r.rewriteHost(), true,
-                        r.readTimeout() != null ? r.readTimeout().toMillis() : readTimeout))
+                        r.readTimeout() != null ? r.readTimeout().toMillis() : readTimeout,
+                        ResourceChallenges.forRoute(r.prefix(), config.resources(), config.publicBaseUrl())))
                 .toList();
         URI pub = config.publicBaseUrl();
         String proto = pub == null ? null : pub.getScheme();

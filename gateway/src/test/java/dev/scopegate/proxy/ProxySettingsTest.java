@@ -40,4 +40,22 @@ class ProxySettingsTest {
                 routes: [{prefix: /a, url: "http://127.0.0.1:3000", read-timeout: 750ms}]
                 """).shortestReadTimeoutMillis()).isEqualTo(750);
     }
+
+    @Test
+    void onlyRoutesAChallengeResourceConcernsCarryChallenges() throws Exception {
+        ProxySettings s = settings("""
+                routes:
+                  - {prefix: /mcp, url: "http://127.0.0.1:3000"}
+                  - {prefix: /other, url: "http://127.0.0.1:3001"}
+                  - {prefix: /quiet, url: "http://127.0.0.1:3002"}
+                resources:
+                  - {resource: "https://gw/mcp", scopes-supported: [a], challenge: true}
+                  - {resource: "https://gw/quiet", scopes-supported: [b]}
+                """);
+        assertThat(s.select("/mcp").challenges()).isNotNull();
+        assertThat(s.select("/mcp").plan("/mcp")).isNotSameAs(dev.scopegate.proxy.route.Plan.FORWARD);
+        assertThat(s.select("/other").challenges()).isNull();
+        assertThat(s.select("/quiet").challenges()).isNull();
+        assertThat(s.select("/quiet").plan("/quiet")).isSameAs(dev.scopegate.proxy.route.Plan.FORWARD);
+    }
 }
