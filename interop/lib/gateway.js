@@ -73,11 +73,10 @@ export async function planGateway({ issuerPath = '' } = {}) {
  * @param {boolean} [o.waitReady] false: resolve as soon as the process is spawned (the caller
  *     waits for what it needs, e.g. untilAccepting)
  * @param {string[]} [o.scopeYaml] more lines under `scope:` (each indented by the caller's two spaces)
- * @param {string[]} [o.extraYaml] more top-level lines
- * @param {string[]} [o.extraConfig] more top-level YAML lines (e.g. routes:, resources:), after store and logging
+ * @param {string[]} [o.extraYaml] more top-level lines (e.g. routes:, resources:, compat:)
  */
 export async function startGateway(plan, { upstream, onUnresolved = 'forward', rewriteHost = false, waitReady = true,
-  scopeYaml = [], extraYaml = [], extraConfig = [] }) {
+  scopeYaml = [], extraYaml = [] }) {
   if (!existsSync(JAR)) {
     throw new Error(`${JAR} is missing: build it with mvn -B -q -o package -DskipTests`);
   }
@@ -96,7 +95,6 @@ export async function startGateway(plan, { upstream, onUnresolved = 'forward', r
     ...extraYaml,
     `store: {type: embedded, path: "${path.join(plan.dir, 'data')}"}`,
     'logging: {access: true, json: false}',
-    ...extraConfig,
     '',
   ].join('\n'));
   const logFile = path.join(plan.dir, 'scopegate.log');

@@ -123,7 +123,7 @@ async function setUp({ challenge }) {
   const mcp = await startMcpServer(idp);
   const gw = await startGateway(plan, {
     upstream: idp.origin,
-    extraConfig: [
+    extraYaml: [
       'routes:',
       `  - {prefix: /api, url: "http://127.0.0.1:${mcp.port}"}`,
       'resources:',
