@@ -502,7 +502,7 @@ syscalls() {
   {
     echo "# Syscalls and context switches per request"
     echo
-    echo "\`loadtest/run.sh --syscalls${ARGS:+ $ARGS}\` ($(date -u +%Y-%m-%dT%H:%MZ), $tool): counts while wrk ran ${DURATION}s per row; all threads of the proxy (nginx: master + worker). Context switches from /proc/PID/task/*/status (voluntary + involuntary). Scopegate JVM: \`$SG_JVM_OPTS -XX:ActiveProcessorCount=N\`."
+    echo "\`loadtest/run.sh${ARGS:+ $ARGS}\` ($(date -u +%Y-%m-%dT%H:%MZ), $tool): counts while wrk ran ${DURATION}s per row; all threads of the proxy (nginx: master + worker). Context switches from /proc/PID/task/*/status (voluntary + involuntary). Scopegate JVM: \`$SG_JVM_OPTS -XX:ActiveProcessorCount=N\`."
     echo
     echo "| case | conns | target | requests | syscalls/req | context switches/req | per request, most frequent |"
     echo "|---|---:|---|---:|---:|---:|---|"
