@@ -324,7 +324,7 @@ cpu_ticks() { # pids... -> utime+stime summed (fields 14 and 15, counted after t
 }
 
 port_of() {
-  echo "${PORT[$1]}"
+  if [ "$1" = direct ]; then echo "$SIM_PORT"; else echo "${PORT[$1]}"; fi
 }
 
 client_of() {
