@@ -1,65 +1,128 @@
 #!/usr/bin/env bash
-# scopegate vs nginx: what a proxied request costs, measured as interleaved paired ratios.
+# scopegate vs nginx, like for like: what a proxied request costs, as interleaved paired ratios.
 #
-#   loadtest/run.sh [--quick] [--rounds N] [--duration S] [--wait-calm MIN] [--no-jmh] [--no-profile]
+#   loadtest/run.sh [options]          the issue's table: about 11 minutes with the defaults
 #
-# Starts, on 127.0.0.1 only: the IdP simulator; scopegate (-Xmx128m, access log on, as shipped);
-# a second scopegate with `logging.access: false` (the access log's cost); nginx as a reverse proxy
-# with the static scope rewrite an operator could write; all pinned to CPU 1, wrk pinned to CPU 0.
-# Then runs every case at 1 and 32 connections in rounds whose target order alternates
-# (A B, B A, ...), reading each proxy's CPU ticks from /proc/PID/stat around each run. Afterwards:
-# gateway RSS, negative-caching store reads, a JFR profile under load, the registration footprint
-# and the JMH benchmarks. Prints the report and writes loadtest/results/latest.md.
+# Starts, on 127.0.0.1 only: the IdP simulator; one scopegate per (JVM CPU count x access log)
+# of the matrix, each with the shipped JVM flags (SG_JVM_OPTS below) plus -XX:ActiveProcessorCount;
+# one nginx per access-log setting (on = `access_log ... buffer=64k flush=1s`, the counterpart of
+# scopegate's buffered appender; off = `access_log off`), worker_processes 1, keep-alive upstream
+# pool. Every proxy and the simulator are pinned to CPU 1, wrk to CPU 0. Then runs every case at
+# every connection count in rounds whose target order alternates (A B, B A, ...), reading each
+# proxy's CPU ticks from /proc/PID/stat around each run, and prints the like-for-like table
+# (per-round ratios, then median [min-max]) to loadtest/results/latest.md.
 #
-#   --quick          smoke test, about 3 minutes: 2 rounds of 1 s, short warm-up, JMH and JFR shortened
-#   --rounds N       rounds (default 5)            --duration S   seconds per run (default 4)
+#   --cases LIST     default get,post,authz-hit; all: get,post,authz-hit,authz-unknown,authz-scope,dcr,metadata
+#   --conns LIST     default 1,32
+#   --cpus LIST      what the JVM is told (-XX:ActiveProcessorCount), default 1,2
+#   --logs LIST      default on,off (off adds scopegate logging.access:false and nginx access_log off)
+#   --nginx-unbuffered   an extra nginx row with its access log unbuffered (one write per request)
+#   --rounds N       rounds (default 5)            --duration S   seconds per run (default 3)
+#   --quick          smoke test, about 2 minutes: 2 rounds of 1 s, 1 CPU, short warm-up
+#   --full           also every case, the simulator alone, a JFR profile, the registration
+#                    footprint and the JMH benchmarks (the old default report; about 35 minutes)
+#   --syscalls       instead of timed rounds: syscalls and context switches per request of each
+#                    proxy (perf trace -s, or strace -c -f), counted, so valid on a loaded machine
 #   --wait-calm MIN  first wait up to MIN minutes for a 1-minute load average below 1.5
-#   --no-jmh, --no-profile   skip those phases
+#   --no-jmh, --no-profile   skip those phases of --full
 #
-# LT_BASELINE_JAR=path/to/other/scopegate.jar runs that build in place of the no-log instance (access
-# log on), interleaved with this one: a paired comparison of two builds (its rows keep the nolog label).
+# SG_JVM_OPTS overrides the shipped JVM flags (e.g. SG_JVM_OPTS="-Xmx128m -XX:+UseG1GC" to try a GC).
+# LT_BASELINE_JAR=path/to/other/scopegate.jar adds a target "baseline" running that build (1 CPU,
+# access log on, same flags), interleaved with this one: the report adds "this build / baseline".
 #
 # Needs: Java 17, Maven (to build when the jars are missing), root or sudo to install nginx-light
-# and wrk from Debian packages when they are missing. Ports 18080-18093 must be free (LT_PORT_BASE
+# and wrk from Debian packages when they are missing. Ports 18080-18099 must be free (LT_PORT_BASE
 # moves them). Stops everything it started on exit.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 LT=$ROOT/loadtest
 ROUNDS=5
-DURATION=4
-WARMUP=6
+DURATION=3
+WARMUP=5
 QUICK=0
+FULL=0
+SYSCALLS=0
 RUN_JMH=1
 RUN_PROFILE=1
 PROFILE_SECONDS=15
 WAIT_CALM=0
 FOOTPRINT_COUNT=1000000
+CASE_LIST=get,post,authz-hit
+CONN_LIST=1,32
+CPU_LIST=1,2
+LOG_LIST=on,off
+NGINX_UNBUF=0
 ARGS="$*"
 
 while [ $# -gt 0 ]; do
   case "$1" in
-    --quick) QUICK=1; ROUNDS=2; DURATION=1; WARMUP=2; PROFILE_SECONDS=3; FOOTPRINT_COUNT=100000 ;;
+    --quick) QUICK=1; ROUNDS=2; DURATION=1; WARMUP=2; CPU_LIST=1; PROFILE_SECONDS=3; FOOTPRINT_COUNT=100000 ;;
+    --full) FULL=1; DURATION=4; CASE_LIST=get,post,authz-hit,authz-unknown,authz-scope,dcr,metadata ;;
+    --syscalls) SYSCALLS=1 ;;
+    --cases) CASE_LIST=$2; shift ;;
+    --conns) CONN_LIST=$2; shift ;;
+    --cpus) CPU_LIST=$2; shift ;;
+    --logs) LOG_LIST=$2; shift ;;
+    --nginx-unbuffered) NGINX_UNBUF=1 ;;
     --rounds) ROUNDS=$2; shift ;;
     --duration) DURATION=$2; shift ;;
     --wait-calm) WAIT_CALM=$2; shift ;;
     --no-jmh) RUN_JMH=0 ;;
     --no-profile) RUN_PROFILE=0 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
     *) echo "unknown option: $1 (see --help)" >&2; exit 64 ;;
   esac
   shift
 done
+[ "$FULL" -eq 1 ] || { RUN_JMH=0; RUN_PROFILE=0; }
+
+# The shipped JVM flags (README "Operations", docker/Dockerfile): a small heap, the serial
+# collector, and the class-data archive built at package time when it is there (-Xshare:auto: an
+# archive that does not match this JDK is ignored, never fatal).
+JSA=$ROOT/gateway/target/scopegate.jsa
+SHIPPED_JVM_OPTS="-Xmx128m -XX:+UseSerialGC -Xshare:auto"
+[ -f "$JSA" ] && SHIPPED_JVM_OPTS="$SHIPPED_JVM_OPTS -XX:SharedArchiveFile=$JSA"
+SG_JVM_OPTS=${SG_JVM_OPTS:-$SHIPPED_JVM_OPTS}
 
 BASE=${LT_PORT_BASE:-18080}
-SG_PORT=$BASE            SG_ADMIN=$((BASE + 10))
 SIM_PORT=$((BASE + 1))
-NGINX_PORT=$((BASE + 2))
-NOLOG_PORT=$((BASE + 3)) NOLOG_ADMIN=$((BASE + 13))
 HZ=$(getconf CLK_TCK)
-CONNS=(1 32)
-MAXCONNS=32
-CASES=(get post authz-hit authz-unknown authz-scope dcr metadata)
+IFS=, read -r -a CASES <<<"$CASE_LIST"
+IFS=, read -r -a CONNS <<<"$CONN_LIST"
+IFS=, read -r -a JVM_CPUS <<<"$CPU_LIST"
+IFS=, read -r -a LOGS <<<"$LOG_LIST"
+MAXCONNS=${CONNS[${#CONNS[@]}-1]}
+
+# The targets of the matrix and their ports: proxy at BASE+2+i, admin (scopegate) at BASE+12+i.
+declare -A PORT ADMIN PID CLIENT SG_CPUS SG_ACCESS SG_JAR
+SG_TARGETS=()
+NGINX_TARGETS=()
+add_scopegate() { # name cpus access(true|false) jar
+  local i=$(( ${#SG_TARGETS[@]} + ${#NGINX_TARGETS[@]} ))
+  SG_TARGETS+=("$1"); PORT[$1]=$((BASE + 2 + i)); ADMIN[$1]=$((BASE + 12 + i))
+  SG_CPUS[$1]=$2; SG_ACCESS[$1]=$3; SG_JAR[$1]=$4
+}
+add_nginx() { # name access_log-directive
+  local i=$(( ${#SG_TARGETS[@]} + ${#NGINX_TARGETS[@]} ))
+  NGINX_TARGETS+=("$1"); PORT[$1]=$((BASE + 2 + i)); NGINX_LOG[$1]=$2
+}
+declare -A NGINX_LOG
+for l in "${LOGS[@]}"; do
+  case "$l" in on|off) ;; *) echo "--logs takes on,off" >&2; exit 64 ;; esac
+  for n in "${JVM_CPUS[@]}"; do
+    name=scopegate$([ "$l" = on ] || echo -nolog)$([ "$n" = 1 ] || echo "-${n}cpu")
+    add_scopegate "$name" "$n" "$([ "$l" = on ] && echo true || echo false)" "$ROOT/gateway/target/scopegate.jar"
+  done
+done
+[ -n "${PORT[scopegate]:-}" ] || add_scopegate scopegate 1 true "$ROOT/gateway/target/scopegate.jar"
+if [ -n "${LT_BASELINE_JAR:-}" ]; then add_scopegate baseline 1 true "$LT_BASELINE_JAR"; fi
+NGINX_ACCESS_DIR=""
+for l in "${LOGS[@]}"; do
+  if [ "$l" = on ]; then add_nginx nginx "buffered"; else add_nginx nginx-nolog "off"; fi
+done
+[ -n "${PORT[nginx]:-}" ] || add_nginx nginx "buffered"
+if [ "$NGINX_UNBUF" -eq 1 ]; then add_nginx nginx-unbuf "unbuffered"; fi
 SCOPE='worker:read time-off:read time-off:write contracts:read people:read'
 SCOPE_ENC='worker%3Aread%20time-off%3Aread%20time-off%3Awrite%20contracts%3Aread%20people%3Aread'
 DEFAULT_SCOPE_ENC='worker%3Aread'
@@ -102,7 +165,7 @@ build() {
 
 check_ports() {
   local p
-  for p in $SG_PORT $SG_ADMIN $SIM_PORT $NGINX_PORT $NOLOG_PORT $NOLOG_ADMIN; do
+  for p in $SIM_PORT "${PORT[@]}" "${ADMIN[@]}"; do
     if (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
       die "port $p is in use (set LT_PORT_BASE to move the ports)"
     fi
@@ -168,38 +231,52 @@ logging: {access: $4}
 EOF
 }
 
-start_scopegate() { # name port admin access pid-variable [jar]
-  local dir=$WORK/$1 jar=${6:-$ROOT/gateway/target/scopegate.jar}
-  mkdir -p "$dir"
-  scopegate_config "$dir/scopegate.yaml" "$2" "$3" "$4" "$dir/data"
-  (cd "$dir" && exec taskset -c 1 java -Xmx128m -jar "$jar" --config "$dir/scopegate.yaml" \
-    >"$dir/stdout.log" 2>"$dir/stderr.log") &
-  printf -v "$5" '%s' "$!"
+start_scopegate() { # target
+  local t=$1 dir=$WORK/$1
+  # The config in a directory of its own: the config watcher's inotify watch would otherwise wake
+  # two threads on every write of the access log next to it.
+  mkdir -p "$dir/conf"
+  scopegate_config "$dir/conf/scopegate.yaml" "${PORT[$t]}" "${ADMIN[$t]}" "${SG_ACCESS[$t]}" "$dir/data"
+  local opts=$SG_JVM_OPTS jar=${SG_JAR[$t]}
+  if [ "$jar" != "$ROOT/gateway/target/scopegate.jar" ]; then # another build: its own archive, if any
+    opts=${opts//-XX:SharedArchiveFile=$JSA/}
+    if [ -f "${jar%.jar}.jsa" ]; then opts="$opts -XX:SharedArchiveFile=${jar%.jar}.jsa"; fi
+  fi
+  # shellcheck disable=SC2086
+  (cd "$dir" && exec taskset -c 1 java $opts -XX:ActiveProcessorCount="${SG_CPUS[$t]}" -jar "$jar" \
+    --config "$dir/conf/scopegate.yaml" >"$dir/stdout.log" 2>"$dir/stderr.log") &
+  PID[$t]=$!
   PIDS+=("$!")
-  wait_http "http://127.0.0.1:$3/readyz" "$1"
+  wait_http "http://127.0.0.1:${ADMIN[$t]}/readyz" "$t"
 }
 
-start_nginx() {
-  mkdir -p "$WORK/nginx"
-  cat >"$WORK/nginx/nginx.conf" <<EOF
+start_nginx() { # target
+  local t=$1 dir=$WORK/$1 access
+  case "${NGINX_LOG[$t]}" in
+    buffered) access="access_log $dir/access.log combined buffer=64k flush=1s;" ;;
+    unbuffered) access="access_log $dir/access.log;" ;;
+    off) access="access_log off;" ;;
+  esac
+  mkdir -p "$dir"
+  cat >"$dir/nginx.conf" <<EOF
 # generated by loadtest/run.sh: nginx as the operator's reference, with a static scope rewrite
 worker_processes 1;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
 events { worker_connections 4096; }
 http {
-  access_log $WORK/nginx/access.log;
-  client_body_temp_path $WORK/nginx/body;
-  proxy_temp_path $WORK/nginx/proxy;
-  fastcgi_temp_path $WORK/nginx/fastcgi;
-  uwsgi_temp_path $WORK/nginx/uwsgi;
-  scgi_temp_path $WORK/nginx/scgi;
+  $access
+  client_body_temp_path $dir/body;
+  proxy_temp_path $dir/proxy;
+  fastcgi_temp_path $dir/fastcgi;
+  uwsgi_temp_path $dir/uwsgi;
+  scgi_temp_path $dir/scgi;
   upstream idp {
     server 127.0.0.1:$SIM_PORT;
     keepalive 64;
   }
   server {
-    listen 127.0.0.1:$NGINX_PORT;
+    listen 127.0.0.1:${PORT[$t]};
     proxy_http_version 1.1;
     proxy_set_header Connection "";
     proxy_set_header Host \$host;
@@ -216,9 +293,9 @@ http {
   }
 }
 EOF
-  taskset -c 1 nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -g 'daemon off;' 2>"$WORK/nginx/stderr.log" &
-  NGINX_PID=$!; PIDS+=("$NGINX_PID")
-  wait_http "http://127.0.0.1:$NGINX_PORT/api/ping" "nginx"
+  taskset -c 1 nginx -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;' 2>"$dir/stderr.log" &
+  PID[$t]=$!; PIDS+=("$!")
+  wait_http "http://127.0.0.1:${PORT[$t]}/api/ping" "$t"
 }
 
 register() { # port -> client_id registered through that scopegate
@@ -231,10 +308,9 @@ register() { # port -> client_id registered through that scopegate
 
 pids_of() { # target -> PIDs whose CPU counts
   case "$1" in
-    scopegate) echo "$SG_PID" ;;
-    scopegate-nolog) echo "$NOLOG_PID" ;;
-    nginx) echo "$NGINX_PID $(pgrep -P "$NGINX_PID" | tr '\n' ' ')" ;;
     direct) echo "$SIM_PID" ;;
+    nginx*) echo "${PID[$1]} $(pgrep -P "${PID[$1]}" | tr '\n' ' ')" ;;
+    *) echo "${PID[$1]}" ;;
   esac
 }
 
@@ -248,13 +324,11 @@ cpu_ticks() { # pids... -> utime+stime summed (fields 14 and 15, counted after t
 }
 
 port_of() {
-  case "$1" in
-    scopegate) echo "$SG_PORT" ;; scopegate-nolog) echo "$NOLOG_PORT" ;; nginx) echo "$NGINX_PORT" ;; direct) echo "$SIM_PORT" ;;
-  esac
+  if [ "$1" = direct ]; then echo "$SIM_PORT"; else echo "${PORT[$1]}"; fi
 }
 
 client_of() {
-  case "$1" in scopegate-nolog) echo "$NOLOG_CLIENT" ;; *) echo "$SG_CLIENT" ;; esac
+  echo "${CLIENT[$1]:-${CLIENT[scopegate]}}"
 }
 
 # Sets WRK_URL_PATH, WRK_SCRIPT and WRK_ARG for a case and target.
@@ -296,7 +370,7 @@ run_one() { # round case conns target seconds
   case_spec "$c" "$target"
   local pids t0 t1 out loads0=0 loads1=0
   pids=$(pids_of "$target")
-  [ "$target" = scopegate ] && [ "$c" = authz-unknown ] && loads0=$(store_loads "$SG_ADMIN")
+  [ "$target" = scopegate ] && [ "$c" = authz-unknown ] && loads0=$(store_loads "${ADMIN[scopegate]}")
   # shellcheck disable=SC2086
   t0=$(cpu_ticks $pids)
   out=$(taskset -c 0 wrk -t1 -c"$conns" -d"${secs}s" --timeout 5s -s "$LT/wrk/$WRK_SCRIPT" \
@@ -313,7 +387,7 @@ run_one() { # round case conns target seconds
   local kv
   for kv in ${line#RESULT }; do r[${kv%%=*}]=${kv#*=}; done
   if [ "$target" = scopegate ] && [ "$c" = authz-unknown ] && [ "$round" != warmup ]; then
-    loads1=$(store_loads "$SG_ADMIN")
+    loads1=$(store_loads "${ADMIN[scopegate]}")
     UNKNOWN_REQUESTS=$((UNKNOWN_REQUESTS + r[requests]))
     UNKNOWN_LOADS=$((UNKNOWN_LOADS + loads1 - loads0))
   fi
@@ -330,11 +404,10 @@ run_one() { # round case conns target seconds
 }
 
 targets_for() { # case conns round -> ordered targets
-  local list=(nginx scopegate)
-  if [ "$2" -eq "$MAXCONNS" ]; then
-    list+=(scopegate-nolog)
-    # The simulator alone rejects an authorization request without scope, like the legacy IdP.
-    if [ "$QUICK" -eq 0 ] && [ "$1" != authz-hit ] && [ "$1" != authz-unknown ]; then list+=(direct); fi
+  local list=("${NGINX_TARGETS[@]}" "${SG_TARGETS[@]}")
+  # The simulator alone rejects an authorization request without scope, like the legacy IdP.
+  if [ "$FULL" -eq 1 ] && [ "$2" -eq "$MAXCONNS" ] && [ "$1" != authz-hit ] && [ "$1" != authz-unknown ]; then
+    list+=(direct)
   fi
   if [ $(($3 % 2)) -eq 0 ]; then
     local rev=() i
@@ -353,15 +426,15 @@ profile() { # JFR on the default gateway: GET, POST and authorize together, then
   for set in "get post authz-hit" "dcr"; do
     jfr=$WORK/scopegate-${set// /-}.jfr
     total=0
-    jcmd "$SG_PID" JFR.start name=loadtest settings="$WORK/profile.jfc" >/dev/null
+    jcmd "${PID[scopegate]}" JFR.start name=loadtest settings="$WORK/profile.jfc" >/dev/null
     for c in $set; do
       case_spec "$c" scopegate
       out=$(taskset -c 0 wrk -t1 -c"$MAXCONNS" -d"${PROFILE_SECONDS}s" --timeout 5s -s "$LT/wrk/$WRK_SCRIPT" \
-            "http://127.0.0.1:$SG_PORT$WRK_URL_PATH" -- "$WRK_ARG" 2>&1 || true)
+            "http://127.0.0.1:${PORT[scopegate]}$WRK_URL_PATH" -- "$WRK_ARG" 2>&1 || true)
       n=$(sed -n 's/^RESULT requests=\([0-9]*\).*/\1/p' <<<"$out")
       total=$((total + ${n:-0}))
     done
-    jcmd "$SG_PID" JFR.stop name=loadtest filename="$jfr" >/dev/null
+    jcmd "${PID[scopegate]}" JFR.stop name=loadtest filename="$jfr" >/dev/null
     [ "$set" = dcr ] && title="DCR POST alone" || title="GET, POST and authorize with rewrite"
     {
       echo "### $title ($PROFILE_SECONDS s per case at $MAXCONNS connections, $total requests)"
@@ -412,6 +485,72 @@ jmh() {
   fi
 }
 
+# ---- syscalls and wake-ups per request (--syscalls) -------------------------------------------
+
+ctx_switches() { # pids... -> voluntary + involuntary context switches of all their threads
+  local p
+  for p in "$@"; do cat /proc/"$p"/task/*/status 2>/dev/null; done | awk '/ctxt_switches/ {s += $2} END {printf "%d", s}'
+}
+
+# Counts, not times: valid on a loaded machine. perf trace -s (in-kernel counting, little
+# perturbation) when perf can trace, else strace -c -f. Writes loadtest/results/syscalls.md.
+syscalls() {
+  local tool=strace
+  perf trace -s -p "$SIM_PID" -- sleep 0.1 >/dev/null 2>&1 && tool=perf
+  command -v "$tool" >/dev/null || die "--syscalls needs perf or strace"
+  local out=$WORK/syscalls.md c conns t pids n cs0 cs1 trace
+  {
+    echo "# Syscalls and context switches per request"
+    echo
+    echo "\`loadtest/run.sh${ARGS:+ $ARGS}\` ($(date -u +%Y-%m-%dT%H:%MZ), $tool): counts while wrk ran ${DURATION}s per row; all threads of the proxy (nginx: master + worker). Context switches from /proc/PID/task/*/status (voluntary + involuntary). Scopegate JVM: \`$SG_JVM_OPTS -XX:ActiveProcessorCount=N\`."
+    echo
+    echo "| case | conns | target | requests | syscalls/req | context switches/req | per request, most frequent |"
+    echo "|---|---:|---|---:|---:|---:|---|"
+  } >"$out"
+  for c in "${CASES[@]}"; do
+    for conns in "${CONNS[@]}"; do
+      for t in "${NGINX_TARGETS[@]}" "${SG_TARGETS[@]}"; do
+        case_spec "$c" "$t"
+        pids=$(pids_of "$t")
+        trace=$WORK/trace-$c-$conns-$t.txt
+        # shellcheck disable=SC2086
+        cs0=$(ctx_switches $pids)
+        if [ "$tool" = perf ]; then
+          perf trace -s -p "${pids// /,}" -o "$trace" -- sleep $((DURATION + 2)) >/dev/null 2>&1 &
+        else
+          local sp=() p; for p in $pids; do sp+=(-p "$p"); done
+          strace -c -f "${sp[@]}" -o "$trace" >/dev/null 2>&1 &
+        fi
+        local tracer=$!
+        sleep 1
+        n=$(taskset -c 0 wrk -t1 -c"$conns" -d"${DURATION}s" --timeout 5s -s "$LT/wrk/$WRK_SCRIPT" \
+            "http://127.0.0.1:$(port_of "$t")$WRK_URL_PATH" -- "$WRK_ARG" 2>&1 | sed -n 's/^RESULT requests=\([0-9]*\).*/\1/p')
+        # shellcheck disable=SC2086
+        cs1=$(ctx_switches $pids)
+        if [ "$tool" = perf ]; then wait "$tracer" 2>/dev/null || true; else kill -INT "$tracer"; wait "$tracer" 2>/dev/null || true; fi
+        n=${n:-0}
+        # perf: per-thread tables "name calls errors ..."; strace -c: "% time seconds usecs/call calls errors syscall"
+        awk -v n="$n" -v tool="$tool" -v cs=$((cs1 - cs0)) -v row="| $c | $conns | $t | $n" '
+          tool == "perf" && NF >= 7 && $2 ~ /^[0-9]+$/ && $1 !~ /^-/ { calls[$1] += $2 }
+          tool == "strace" && NF >= 5 && $4 ~ /^[0-9]+$/ && $NF != "total" { calls[$NF] += $4 }
+          END {
+            total = 0; for (k in calls) total += calls[k]
+            top = ""
+            for (i = 0; i < 5; i++) { best = ""; for (k in calls) if (!(k in used) && (best == "" || calls[k] > calls[best])) best = k
+              if (best == "" || n == 0) break; used[best] = 1; top = top (top == "" ? "" : ", ") sprintf("%s %.2f", best, calls[best] / n) }
+            if (n == 0) printf "%s | – | – | (no requests) |\n", row
+            else printf "%s | %.2f | %.2f | %s |\n", row, total / n, cs / n, top
+          }' "$trace" >>"$out"
+        tail -n 1 "$out" >&2
+      done
+    done
+  done
+  mkdir -p "$LT/results"
+  cp "$out" "$LT/results/syscalls.md"
+  cat "$out"
+  log "written to loadtest/results/syscalls.md"
+}
+
 # ---- main ----------------------------------------------------------------------------------------
 
 main() {
@@ -425,32 +564,31 @@ main() {
   log "work dir $WORK; load average $started_load"
 
   start_simulator
-  start_scopegate scopegate "$SG_PORT" "$SG_ADMIN" true SG_PID
-  if [ -n "${LT_BASELINE_JAR:-}" ]; then
-    # A paired old/new comparison: the second instance runs another build, access log on like the
-    # first; its rows (labelled scopegate-nolog) are then that build's, not the log's cost.
-    log "scopegate-nolog runs $LT_BASELINE_JAR with its access log on (LT_BASELINE_JAR): old/new pairs"
-    start_scopegate scopegate-nolog "$NOLOG_PORT" "$NOLOG_ADMIN" true NOLOG_PID "$LT_BASELINE_JAR"
-  else
-    start_scopegate scopegate-nolog "$NOLOG_PORT" "$NOLOG_ADMIN" false NOLOG_PID
-  fi
-  start_nginx
-  SG_CLIENT=$(register "$SG_PORT")
-  NOLOG_CLIENT=$(register "$NOLOG_PORT")
-  [ -n "$SG_CLIENT" ] && [ -n "$NOLOG_CLIENT" ] || die "registration through scopegate failed"
-  log "registered $SG_CLIENT (scopegate) and $NOLOG_CLIENT (scopegate-nolog)"
+  local t
+  for t in "${SG_TARGETS[@]}"; do start_scopegate "$t"; done
+  for t in "${NGINX_TARGETS[@]}"; do start_nginx "$t"; done
+  for t in "${SG_TARGETS[@]}"; do
+    CLIENT[$t]=$(register "${PORT[$t]}")
+    [ -n "${CLIENT[$t]}" ] || die "registration through $t failed"
+  done
+  log "targets: ${NGINX_TARGETS[*]} ${SG_TARGETS[*]}; scopegate JVM: $SG_JVM_OPTS -XX:ActiveProcessorCount=N"
 
   # Two passes: the JIT (on the same core) recompiles what the first pass's switch between
   # cases deoptimized; without the second pass that compile time lands in the measured rounds.
   log "warm-up: every case at $MAXCONNS connections, twice (scopegate ${WARMUP}s then $((WARMUP / 2 > 0 ? WARMUP / 2 : 1))s each, nginx 1s; JIT on one core)"
-  local c t conns round pass
+  local c conns round pass
   for pass in 1 2; do
     for c in "${CASES[@]}"; do
-      for t in scopegate scopegate-nolog nginx; do
-        run_one warmup "$c" "$MAXCONNS" "$t" "$([ $t = nginx ] && echo 1 || { [ $pass = 1 ] && echo "$WARMUP" || echo $((WARMUP / 2 > 0 ? WARMUP / 2 : 1)); })"
+      for t in "${SG_TARGETS[@]}" "${NGINX_TARGETS[@]}"; do
+        run_one warmup "$c" "$MAXCONNS" "$t" "$([[ $t = nginx* ]] && echo 1 || { [ $pass = 1 ] && echo "$WARMUP" || echo $((WARMUP / 2 > 0 ? WARMUP / 2 : 1)); })"
       done
     done
   done
+
+  if [ "$SYSCALLS" -eq 1 ]; then
+    syscalls
+    return 0
+  fi
 
   for round in $(seq 1 "$ROUNDS"); do
     log "round $round of $ROUNDS (load average $(loadavg))"
@@ -465,10 +603,10 @@ main() {
   local ended_load; ended_load=$(loadavg)
 
   local rss hwm heap cache
-  rss=$(awk '/^VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$SG_PID/status")
-  hwm=$(awk '/^VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$SG_PID/status")
-  heap=$(metric_sum "$SG_ADMIN" '^jvm_memory_used_bytes\{.*area="heap"')
-  cache=$(metric_sum "$SG_ADMIN" '^scopegate_cache_size\{.*cache="registrations"')
+  rss=$(awk '/^VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/${PID[scopegate]}/status")
+  hwm=$(awk '/^VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/${PID[scopegate]}/status")
+  heap=$(metric_sum "${ADMIN[scopegate]}" '^jvm_memory_used_bytes\{.*area="heap"')
+  cache=$(metric_sum "${ADMIN[scopegate]}" '^scopegate_cache_size\{.*cache="registrations"')
   local per_million
   per_million=$(awk -v l="$UNKNOWN_LOADS" -v n="$UNKNOWN_REQUESTS" 'BEGIN { printf "%.1f", (n > 0 ? l * 1e6 / n : 0) }')
   {
@@ -476,7 +614,7 @@ main() {
     echo "command=loadtest/run.sh${ARGS:+ $ARGS}"
     echo "machine=$(nproc) CPUs ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), Linux $(uname -r), Debian $(cat /etc/debian_version 2>/dev/null || echo '?'); shared with other workloads"
     echo "software=$(nginx -v 2>&1 | sed 's/nginx version: //'), $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2), $(java -version 2>&1 | head -n 1)"
-    echo "setup=wrk -t1 pinned to CPU 0; the proxy and the IdP simulator (Netty, 1 event loop) share CPU 1; scopegate \`java -Xmx128m -jar gateway/target/scopegate.jar\` (1 CPU visible ⇒ 1 event loop, SerialGC), access log to a file; nginx worker_processes 1, keepalive upstream pool, access log to a file; loopback only"
+    echo "setup=wrk -t1 pinned to CPU 0; every proxy and the IdP simulator (Netty, 1 event loop) share CPU 1; scopegate \`java $SG_JVM_OPTS -XX:ActiveProcessorCount=N -jar gateway/target/scopegate.jar\` (N = ${CPU_LIST}), access log to a file or off; nginx worker_processes 1, keepalive upstream pool, access log to a file with buffer=64k flush=1s or off$([ "$NGINX_UNBUF" -eq 0 ] || echo " (nginx-unbuf: unbuffered)"); targets ${NGINX_TARGETS[*]} ${SG_TARGETS[*]}; loopback only"
     echo "load.start=$started_load"
     echo "load.end=$ended_load"
     echo "load.note=${LOAD_NOTE:-}"
@@ -484,7 +622,7 @@ main() {
     echo "rss.scopegate=${rss} MiB"
     echo "hwm.scopegate=${hwm} MiB"
     echo "heap.scopegate=$(awk -v b="$heap" 'BEGIN { printf "%.0f MiB", b / 1048576 }')"
-    echo "rss.verdict=$([ "$rss" -le 300 ] && echo met || echo '**not met**')"
+    echo "rss.verdict=$([ "$rss" -le 256 ] && echo met || echo '**not met**')"
     echo "cache.size=$cache (DCR runs add one per request)"
     echo "negative=$UNKNOWN_REQUESTS authorization requests for one unknown client_id over all rounds cost $UNKNOWN_LOADS store reads (cache loads from /metrics) = $per_million per million requests; the negative entry lives 1 min, so about one read per minute of traffic is expected"
     echo "negative.short=$UNKNOWN_LOADS store reads for $UNKNOWN_REQUESTS requests"
@@ -498,8 +636,10 @@ main() {
   fi
   # The load phase is over: stop the servers before the JVM-only phases.
   cleanup_servers
-  log "registration footprint ($FOOTPRINT_COUNT registrations)"
-  footprint
+  if [ "$FULL" -eq 1 ]; then
+    log "registration footprint ($FOOTPRINT_COUNT registrations)"
+    footprint
+  fi
   if [ "$RUN_JMH" -eq 1 ]; then
     log "JMH benchmarks"
     jmh

@@ -35,7 +35,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * copies the bytes into the current buffer under a short lock. A full buffer goes to one daemon
  * writer thread ({@value #WRITER_THREAD}), woken once per full buffer; the writer also writes
  * whatever is buffered every {@code flushMillis}, so a quiet process shows its lines within that
- * time. A buffer holds whole lines and buffers are written in order, one at a time: a line never
+ * time; with nothing buffered it sleeps until a line comes (no timed wake-ups while idle). A buffer holds whole lines and buffers are written in order, one at a time: a line never
  * splits across writes nor interleaves with another.
  *
  * <p>Memory is bounded: at most {@code maxBuffers} buffers of {@code bufferSize} bytes exist. When
@@ -81,6 +81,8 @@ public final class BufferedLineAppender extends UnsynchronizedAppenderBase<ILogg
     private int allocated;
     private boolean stopping;
     private boolean exiting;
+    /** The writer waits without a deadline: nothing is buffered. */
+    private boolean idle;
 
     /** Held while writing: one writer at a time, buffers in queue order. */
     private final ReentrantLock writing = new ReentrantLock();
@@ -328,6 +330,9 @@ public final class BufferedLineAppender extends UnsynchronizedAppenderBase<ILogg
                 return false;
             }
             current = c;
+            if (idle) {
+                lock.notifyAll(); // the writer sleeps without a deadline: start its flush interval
+            }
         }
         System.arraycopy(line, 0, c.bytes, c.length, line.length);
         c.length += line.length;
@@ -370,6 +375,16 @@ public final class BufferedLineAppender extends UnsynchronizedAppenderBase<ILogg
                 synchronized (lock) {
                     boolean tick = false;
                     while (full.isEmpty() && !stopping && !tick) {
+                        if (current == null || current.length == 0) {
+                            // Nothing buffered: no deadline to keep, so no timed wake-ups while idle
+                            // (each one would preempt the event loop on a shared core). The first
+                            // line into an empty buffer wakes this thread (put), once.
+                            idle = true;
+                            lock.wait();
+                            idle = false;
+                            nextFlush = System.nanoTime() + flushNanos;
+                            continue;
+                        }
                         long now = System.nanoTime();
                         if (now - nextFlush >= 0) {
                             nextFlush = now + flushNanos;

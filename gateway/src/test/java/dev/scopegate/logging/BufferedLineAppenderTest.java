@@ -155,6 +155,30 @@ class BufferedLineAppenderTest {
     }
 
     @Test
+    void anIdleWriterSleepsWithoutADeadlineUntilALineComes() throws Exception {
+        Path file = dir.resolve("access.log");
+        start(pattern(), file, 64 * 1024, 16, 1); // a 1 ms flush interval: a timed wait if any
+        Thread writer = writerThread();
+        // Nothing buffered: the writer waits untimed (WAITING), not once per flushMillis (TIMED_WAITING).
+        waitFor(() -> writer.getState() == Thread.State.WAITING || writer.getState() == Thread.State.TIMED_WAITING);
+        for (int i = 0; i < 50; i++) {
+            assertThat(writer.getState()).as("idle writer").isEqualTo(Thread.State.WAITING);
+            Thread.onSpinWait();
+        }
+        logger.info("wakes it");
+        waitFor(() -> read(file).equals("wakes it\n"));
+        waitFor(() -> writer.getState() == Thread.State.WAITING); // idle again once written
+        logger.info("and again");
+        waitFor(() -> read(file).equals("wakes it\nand again\n"));
+    }
+
+    static Thread writerThread() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().equals(BufferedLineAppender.WRITER_THREAD) && t.isAlive())
+                .findFirst().orElseThrow();
+    }
+
+    @Test
     void stopWritesEveryBufferedLine() throws Exception {
         Path file = dir.resolve("access.log");
         start(pattern(), file, 64 * 1024, 16, TimeUnit.HOURS.toMillis(1));

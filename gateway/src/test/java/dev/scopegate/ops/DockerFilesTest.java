@@ -79,6 +79,30 @@ public class DockerFilesTest {
         assertThat(root.resolve("config/scopegate.yaml")).exists();
     }
 
+    /**
+     * The runtime stage writes the class-data-sharing archive with its own JRE, after the jar is at
+     * the path it runs from, and the JVM options read that archive (fail-safe) with the serial
+     * collector: an archive written elsewhere or never read would silently do nothing.
+     */
+    @Test
+    void theImageWritesTheCdsArchiveItsJvmReads() throws IOException {
+        List<String> ins = instructions(docker.resolve("Dockerfile"));
+        String lastFrom = ins.stream().filter(i -> i.startsWith("FROM ")).reduce((a, b) -> b).orElseThrow();
+        List<String> run = ins.subList(ins.indexOf(lastFrom), ins.size());
+        String copyJar = run.stream().filter(i -> i.startsWith("COPY --from=build ") && i.endsWith("/opt/scopegate/scopegate.jar"))
+                .findFirst().orElseThrow();
+        String training = run.stream().filter(i -> i.startsWith("RUN ") && i.contains("-XX:ArchiveClassesAtExit="))
+                .findFirst().orElseThrow();
+        assertThat(run.indexOf(training)).as("trained after the jar is in place").isGreaterThan(run.indexOf(copyJar));
+        assertThat(training).contains("-cp /opt/scopegate/scopegate.jar dev.scopegate.CdsTraining");
+        Matcher archive = Pattern.compile("-XX:ArchiveClassesAtExit=(\\S+)").matcher(training);
+        assertThat(archive.find()).isTrue();
+        String env = run.stream().filter(i -> i.startsWith("ENV ") && i.contains("JAVA_TOOL_OPTIONS")).findFirst().orElseThrow();
+        assertThat(env).contains("-XX:SharedArchiveFile=" + archive.group(1)).contains("-Xshare:auto")
+                .contains("-XX:+UseSerialGC");
+        assertThat(run).anyMatch(i -> i.startsWith("ENTRYPOINT ") && i.contains("\"/opt/scopegate/scopegate.jar\""));
+    }
+
     @Test
     void composeHasTheFourServicesAndConsistentMounts() throws IOException {
         JsonNode compose = YAML.readTree(docker.resolve("docker-compose.yml").toFile());

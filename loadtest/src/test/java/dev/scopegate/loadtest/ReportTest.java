@@ -49,13 +49,19 @@ class ReportTest {
         facts.setProperty("rss.scopegate", "180 MiB");
         facts.setProperty("rss.verdict", "met");
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        new Report(List.of(run(1, "nginx", 100, 10, 30), run(1, "scopegate", 95, 12, 31)), facts)
+        new Report(List.of(run(1, "nginx", 100, 10, 30), run(1, "scopegate", 95, 12, 31),
+                run(1, "nginx-nolog", 110, 10, 25), run(1, "scopegate-nolog-2cpu", 121, 11, 25)), facts)
                 .print(new PrintStream(bytes, true, StandardCharsets.UTF_8), null, null);
         String md = bytes.toString(StandardCharsets.UTF_8);
         assertThat(md).contains("| GET pass-through | 32 | 100 | 95 | 0.95 | 30.0 | 31.0 | 1.03 |")
-                .contains("| GET pass-through, c=32: req/s ≥ 0.9× nginx | 0.95 | met |")
+                .contains("| GET pass-through, c=32: req/s ≥ 1.0× nginx | 0.95 | **not met** |")
+                .contains("| GET pass-through, c=32: CPU/req ≤ 1.05× nginx | 1.03 | met |")
                 .contains("| GET pass-through, c=32: p99 ≤ 1.3× nginx | 1.20 | met |")
-                .contains("| gateway RSS ≤ 300 MB after the load run, 128 MB heap | 180 MiB | met |");
+                .contains("| gateway RSS ≤ 256 MiB after the load run, shipped JVM flags | 180 MiB | met |")
+                // like for like: each variant against the nginx that logs the same way
+                .contains("| GET pass-through | 32 | 1 CPU, logs on | 0.95 | 1.03 | ")
+                .contains("| GET pass-through | 32 | 2 CPUs, logs off | 1.10 | 1.00 | ")
+                .doesNotContain("| 2 CPUs, logs on |");
     }
 
     @Test
