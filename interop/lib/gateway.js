@@ -72,13 +72,15 @@ export async function planGateway({ issuerPath = '' } = {}) {
  * @param {boolean} [o.rewriteHost] upstream.rewrite-host
  * @param {boolean} [o.waitReady] false: resolve as soon as the process is spawned (the caller
  *     waits for what it needs, e.g. untilAccepting)
+ * @param {(lines: string[]) => string[]} [o.configure] changes the config file's lines before they are written
  */
-export async function startGateway(plan, { upstream, onUnresolved = 'forward', rewriteHost = false, waitReady = true }) {
+export async function startGateway(plan, { upstream, onUnresolved = 'forward', rewriteHost = false, waitReady = true,
+  configure = (lines) => lines }) {
   if (!existsSync(JAR)) {
     throw new Error(`${JAR} is missing: build it with mvn -B -q -o package -DskipTests`);
   }
   const configFile = path.join(plan.dir, 'scopegate.yaml');
-  writeFileSync(configFile, [
+  writeFileSync(configFile, configure([
     `listen: {host: 127.0.0.1, port: ${plan.port}, drain-timeout: 1s}`,
     `admin: {host: 127.0.0.1, port: ${plan.adminPort}, token: ""}`,
     `public-base-url: "${plan.publicBaseUrl}"`,
@@ -91,7 +93,7 @@ export async function startGateway(plan, { upstream, onUnresolved = 'forward', r
     `store: {type: embedded, path: "${path.join(plan.dir, 'data')}"}`,
     'logging: {access: true, json: false}',
     '',
-  ].join('\n'));
+  ]).join('\n'));
   const logFile = path.join(plan.dir, 'scopegate.log');
   const log = createWriteStream(logFile, { flags: 'a' });
   const spawnedAt = performance.now();
