@@ -74,14 +74,15 @@ export async function planGateway({ issuerPath = '' } = {}) {
  *     waits for what it needs, e.g. untilAccepting)
  * @param {string[]} [o.scopeYaml] more lines under `scope:` (each indented by the caller's two spaces)
  * @param {string[]} [o.extraYaml] more top-level lines (e.g. routes:, resources:, compat:)
+ * @param {(lines: string[]) => string[]} [o.configure] changes the config file's lines before they are written
  */
 export async function startGateway(plan, { upstream, onUnresolved = 'forward', rewriteHost = false, waitReady = true,
-  scopeYaml = [], extraYaml = [] }) {
+  scopeYaml = [], extraYaml = [], configure = (lines) => lines }) {
   if (!existsSync(JAR)) {
     throw new Error(`${JAR} is missing: build it with mvn -B -q -o package -DskipTests`);
   }
   const configFile = path.join(plan.dir, 'scopegate.yaml');
-  writeFileSync(configFile, [
+  writeFileSync(configFile, configure([
     `listen: {host: 127.0.0.1, port: ${plan.port}, drain-timeout: 1s}`,
     `admin: {host: 127.0.0.1, port: ${plan.adminPort}, token: ""}`,
     `public-base-url: "${plan.publicBaseUrl}"`,
@@ -96,7 +97,7 @@ export async function startGateway(plan, { upstream, onUnresolved = 'forward', r
     `store: {type: embedded, path: "${path.join(plan.dir, 'data')}"}`,
     'logging: {access: true, json: false}',
     '',
-  ].join('\n'));
+  ]).join('\n'));
   const logFile = path.join(plan.dir, 'scopegate.log');
   const log = createWriteStream(logFile, { flags: 'a' });
   const spawnedAt = performance.now();

@@ -249,7 +249,7 @@ async function readBody(req) {
  * POST /interaction/:uid/login signs ACCOUNT in; POST /interaction/:uid/consent grants exactly
  * what the provider says is missing (so a request without scope is granted no scope).
  */
-async function interaction(provider, req, res, url, mountPath) {
+export async function interaction(provider, req, res, url, mountPath) {
   const m = /^\/interaction\/([^/]+)(?:\/(login|consent))?$/.exec(url.pathname.slice(mountPath.length));
   if (!m) {
     return false;

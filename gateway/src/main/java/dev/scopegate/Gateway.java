@@ -13,6 +13,7 @@ import dev.scopegate.fetch.NettyHttpFetcher;
 import dev.scopegate.logging.BufferedLineAppender;
 import dev.scopegate.logging.Lines;
 import dev.scopegate.metrics.BuildInfoMetrics;
+import dev.scopegate.metrics.IssuerMetrics;
 import dev.scopegate.metrics.LogMetrics;
 import dev.scopegate.metrics.MetadataMetrics;
 import dev.scopegate.metrics.MetricsRegistry;
@@ -28,6 +29,7 @@ import dev.scopegate.oauth.document.AddressGuard;
 import dev.scopegate.oauth.document.ClientIdMetadataDocuments;
 import dev.scopegate.oauth.document.Resolver;
 import dev.scopegate.oauth.document.ResourceMetadataCache;
+import dev.scopegate.oauth.metadata.LearnedIssuers;
 import dev.scopegate.oauth.metadata.MetadataService;
 import dev.scopegate.oauth.scope.ClientFamilies;
 import dev.scopegate.oauth.scope.ScopeResolver;
@@ -139,6 +141,7 @@ public final class Gateway implements AutoCloseable {
                     initial.publicBaseUrl(), MetadataService.issuerPathOf(initial.publicBaseUrl()),
                     initial.metadata().refresh(), scheduler, clock, initial.metadata().augment()));
             MetadataMetrics.bind(registry, metadata, clock);
+            LearnedIssuers issuers = learnedIssuers(initial, fetcher, metadata, scheduler, clock, registry);
             ReadinessMetrics.bind(registry, () -> lifecycle.listening() && !lifecycle.draining() && metadata.ready());
             // The fetch allow-list follows routes on a reload (resources itself is restart-only).
             ResourceMetadataCache resources = new ResourceMetadataCache(initial.resources(),
@@ -157,7 +160,7 @@ public final class Gateway implements AutoCloseable {
                     resources, documents);
             ScopeMetrics scopeMetrics = new ScopeMetrics(registry);
             declareScopeMeters(scopeMetrics, initial);
-            RouteTable router = new RouteTable(config::current, metadata, resources, normalizer, registrations,
+            RouteTable router = new RouteTable(config::current, metadata, issuers, resources, normalizer, registrations,
                     scopeMetrics, new AuditLog(initial.logging().json(), Lines::info), clock,
                     new PendingScopes(100_000, Duration.ofMinutes(10), Ticker.systemTicker()));
 
@@ -185,6 +188,9 @@ public final class Gateway implements AutoCloseable {
 
             // What a reload changes beyond the per-request snapshot reads (derived suppliers above).
             config.addListener(c -> metadata.reconfigure(c.metadata().refresh(), c.metadata().augment()));
+            if (issuers != null) {
+                config.addListener(c -> issuers.reconfigure(c.metadata().refresh(), c.metadata().augment()));
+            }
             config.addListener(c -> declareScopeMeters(scopeMetrics, c));
 
             // Start: probes answer (readiness 503) before traffic is taken, and go after it has drained.
@@ -207,6 +213,22 @@ public final class Gateway implements AutoCloseable {
             parts.close(e);
             throw e;
         }
+    }
+
+    /** {@code metadata.issuers} with its meters, or null when learning is off (nothing registered). */
+    private /* nullable */ LearnedIssuers learnedIssuers(ScopegateConfig c, NettyHttpFetcher fetcher, MetadataService primary,
+                                                         ScheduledExecutorService scheduler, Clock clock,
+                                                         PrometheusMeterRegistry registry) {
+        if (!c.metadata().issuers().learn()) {
+            return null;
+        }
+        AtomicReference<IssuerMetrics> meters = new AtomicReference<>(); // outcomes come with requests, later
+        LearnedIssuers issuers = parts.own("learned issuers", new LearnedIssuers(c.metadata().issuers(), fetcher,
+                c.upstream().url(), c.publicBaseUrl(), primary, c.metadata(), scheduler, clock, Ticker.systemTicker(),
+                o -> meters.get().discovery(o.label())));
+        meters.set(new IssuerMetrics(registry,
+                Arrays.stream(LearnedIssuers.Outcome.values()).map(LearnedIssuers.Outcome::label).toList(), issuers::size));
+        return issuers;
     }
 
     /** Starts a gateway in this JVM (tests, embedding), without reload: there is no file. */

@@ -148,7 +148,24 @@ public record ScopegateConfig(
                         @Default("false") boolean rewriteHost, @Nullable @ZeroAllowed Duration readTimeout) {}
 
     /** {@code metadata}. */
-    public record Metadata(@Default("5m") Duration refresh, Augment augment) {}
+    public record Metadata(@Default("5m") Duration refresh, Augment augment,
+                           @Restart @Doc("Issuers other than public-base-url's, learned from discovery requests.")
+                           Issuers issuers) {}
+
+    /**
+     * {@code metadata.issuers}: with {@code learn: true}, a discovery request for an issuer path
+     * scopegate does not know ({@code /.well-known/openid-configuration/realms/b} …) makes it fetch
+     * that issuer's metadata and, when its {@code issuer} is exactly the public issuer of that
+     * path, serve and route it like the configured one. At most {@code max} issuers are learned;
+     * a path that failed (not served, another issuer, an error) is not fetched again for
+     * {@code negative-ttl}.
+     */
+    public record Issuers(@Default("false") @Doc("Learn issuers under path prefixes (Keycloak realms).") boolean learn,
+                          @Range(min = 1, max = 1024) @Default("32") @Doc("Most issuers learned.") int max,
+                          @Default("5m") @Doc("How long a path that was not learned is not fetched again.")
+                          Duration negativeTtl) {
+        public static final Issuers OFF = new Issuers(false, 32, Duration.ofMinutes(5));
+    }
 
     /**
      * {@code metadata.augment}: {@code scopes-supported} (nullable) is added where the IdP omits

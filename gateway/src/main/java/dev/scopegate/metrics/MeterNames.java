@@ -109,6 +109,14 @@ public final class MeterNames {
      * the IdP's first metadata because they might address an endpoint not yet known.
      */
     public static final String METADATA_WAITS = "scopegate.metadata.waits";
+    /** Gauge: issuers learned from discovery requests ({@code metadata.issuers.learn}); 0 when off. */
+    public static final String METADATA_ISSUERS_LEARNED = "scopegate.metadata.issuers.learned";
+    /**
+     * Counter; tag {@code outcome} ({@code learned}, {@code not-found}, {@code mismatch},
+     * {@code failed}: after a fetch; {@code invalid}, {@code full}, {@code busy}: nothing fetched):
+     * discovery requests for an issuer path scopegate did not know. Registered only when learning is on.
+     */
+    public static final String METADATA_ISSUER_DISCOVERIES = "scopegate.metadata.issuer.discoveries";
 
     /**
      * Gauge, 1 while the gateway is ready as {@code /readyz} judges it without the store ping:

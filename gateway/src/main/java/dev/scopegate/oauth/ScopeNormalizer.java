@@ -51,6 +51,8 @@ public final class ScopeNormalizer {
      * design (entries are immutable): a race or a collision only costs building it again.
      */
     private final WithRegistration[] withRegistration = new WithRegistration[1024];
+    /** The server facts of learned issuers' documents (metadata.issuers), as {@link #serverFacts} is the configured one's. */
+    private final ServerFacts[] learnedServerFacts = new ServerFacts[64];
 
     public ScopeNormalizer(Supplier<ScopeResolver> resolver, RegistrationRepository registrations,
                            Supplier<ServerMetadata> metadata, ResourceMetadataCache resources,
@@ -69,7 +71,16 @@ public final class ScopeNormalizer {
 
     /** {@link #decide} by {@code r}: the resolver whose {@link ScopeResolver#readsState} shaped the request. */
     public CompletableFuture<Decision> decide(AuthorizationRequest request, ScopeResolver r) {
-        Decision d = decideNow(request, r);
+        return decide(request, r, null);
+    }
+
+    /**
+     * {@link #decide(AuthorizationRequest, ScopeResolver)} for a request to an endpoint of
+     * {@code server} (a learned issuer's metadata; null: the configured issuer's).
+     */
+    public CompletableFuture<Decision> decide(AuthorizationRequest request, ScopeResolver r,
+                                              /* nullable */ ServerMetadata server) {
+        Decision d = decideNow(request, r, server);
         return d instanceof Decision.Pending p ? p.decision() : CompletableFuture.completedFuture(d);
     }
 
@@ -95,7 +106,16 @@ public final class ScopeNormalizer {
 
     /** {@link #decideNow(AuthorizationRequest)} by {@code r} (see {@link #resolver()}). */
     public Decision decideNow(AuthorizationRequest request, ScopeResolver r) {
-        Facts facts = serverFacts();
+        return decideNow(request, r, null);
+    }
+
+    /**
+     * {@link #decideNow(AuthorizationRequest, ScopeResolver)} for a request to an endpoint of
+     * {@code server}: its {@code scopes_supported} and {@code issuer} are the server facts (a
+     * learned issuer's metadata; null: the configured issuer's).
+     */
+    public Decision decideNow(AuthorizationRequest request, ScopeResolver r, /* nullable */ ServerMetadata server) {
+        Facts facts = server == null ? serverFacts() : serverFacts(server);
         for (int round = 0; ; round++) {
             Decision d = r.decide(request, facts);
             if (!(d instanceof Decision.NeedFacts need) || round >= MAX_ROUNDS) {
@@ -136,6 +156,19 @@ public final class ScopeNormalizer {
         Facts f = m == null ? Facts.none()
                 : Facts.none().withServer(m.scopesSupported(), m.issuer(), m.issParameterSupported());
         serverFacts = new ServerFacts(m, f);
+        return f;
+    }
+
+    /** A learned issuer's server facts, built once per document: direct-mapped, racy like {@link #withRegistration}. */
+    private Facts serverFacts(ServerMetadata m) {
+        int h = System.identityHashCode(m);
+        int slot = (h ^ h >>> 16) & (learnedServerFacts.length - 1);
+        ServerFacts cached = learnedServerFacts[slot];
+        if (cached != null && cached.source() == m) {
+            return cached.facts();
+        }
+        Facts f = Facts.none().withServer(m.scopesSupported(), m.issuer(), m.issParameterSupported());
+        learnedServerFacts[slot] = new ServerFacts(m, f);
         return f;
     }
 

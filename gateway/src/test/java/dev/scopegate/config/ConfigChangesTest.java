@@ -14,7 +14,7 @@ class ConfigChangesTest {
     void restartOnlyKeysAreTheComponentsMarkedRestart() {
         assertThat(ConfigChanges.RESTART_ONLY).containsExactly("listen", "admin.host", "admin.port", "public-base-url",
                 "upstream.url", "upstream.connect-timeout", "upstream.max-connections", "upstream.idle-timeout",
-                "upstream.tls", "scope.document", "resources", "limits.max-header-bytes",
+                "upstream.tls", "metadata.issuers", "scope.document", "resources", "limits.max-header-bytes",
                 "limits.max-initial-line-bytes", "store", "cache", "logging.json", "health.host", "health.port");
         assertThat(ConfigChanges.restartOnly("routes")).isFalse();
         assertThat(ConfigChanges.restartOnly("routes[0].url")).isFalse();

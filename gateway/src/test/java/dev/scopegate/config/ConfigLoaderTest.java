@@ -92,7 +92,7 @@ class ConfigLoaderTest {
         assertThat(c.upstream()).isEqualTo(new Upstream(URI.create("http://127.0.0.1:8081"), Duration.ofSeconds(2),
                 Duration.ofSeconds(30), Duration.ofSeconds(60), 512, Duration.ofSeconds(60), false, UpstreamTls.NONE));
         assertThat(c.routes()).isEmpty();
-        assertThat(c.metadata()).isEqualTo(new Metadata(Duration.ofMinutes(5), new Augment(null, false)));
+        assertThat(c.metadata()).isEqualTo(new Metadata(Duration.ofMinutes(5), new Augment(null, false), ScopegateConfig.Issuers.OFF));
         assertThat(c.endpoints()).isEqualTo(new Endpoints(null, null, null, null));
         assertThat(c.scope()).isEqualTo(new Scope(Trigger.MISSING_OR_EMPTY,
                 List.of(Source.CLIENT, Source.REGISTERED, Source.LEARNED, Source.DOCUMENT, Source.RESOURCE, Source.DEFAULT),
@@ -229,7 +229,7 @@ class ConfigLoaderTest {
                         new UpstreamTls(ca.toString(), clientCert.toString(), clientKey.toString())),
                 List.of(new Route("/mcp", URI.create("http://127.0.0.1:3000"), false, Duration.ZERO),
                         new Route("/files", URI.create("http://files:80"), true, null)),
-                new Metadata(Duration.ofMinutes(1), new Augment(List.of("openid", "worker:read"), true, List.of("S256"))),
+                new Metadata(Duration.ofMinutes(1), new Augment(List.of("openid", "worker:read"), true, List.of("S256")), ScopegateConfig.Issuers.OFF),
                 new Endpoints("/oauth/authorize", "/oauth/par", "/oauth/register", "/oauth/token"),
                 new Scope(Trigger.MISSING, List.of(Source.DEFAULT, Source.SERVER, Source.CLIENT), "openid profile",
                         List.of("offline_access", "admin:*"), false, false, OnUnresolved.REJECT, OfflineAccessPrompt.NONE, true,

@@ -79,6 +79,10 @@ public final class MetadataService implements AutoCloseable, MetadataMetrics.Sou
     private final Clock clock;
     private final Map<String, String> requestHeaders;
     private final Map<Kind, List<URI>> locations;
+    /** A learned issuer's exact {@code issuer} (documents naming another are refused); null: any. */
+    private final /* nullable */ String expectedIssuer;
+    /** Told after each change of what is served (a learned issuer's endpoints may have moved). */
+    private final Runnable onChange;
 
     private final Object stateLock = new Object();
     private volatile State state;
@@ -109,6 +113,21 @@ public final class MetadataService implements AutoCloseable, MetadataMetrics.Sou
     public MetadataService(HttpFetcher fetcher, URI upstream, /* nullable */ URI publicBaseUrl,
                            /* nullable */ String issuerPath, Duration refresh,
                            ScheduledExecutorService scheduler, Clock clock, ScopegateConfig.Augment augment) {
+        this(fetcher, upstream, publicBaseUrl, issuerPath, refresh, scheduler, clock, augment, null, () -> { });
+    }
+
+    /**
+     * A learned issuer's service ({@link LearnedIssuers}): like the public constructor, but a
+     * document whose {@code issuer} is not exactly {@code expectedIssuer} is refused (counted as
+     * a failed fetch: the last good copy stays), and {@code onChange} runs after each change of
+     * what is served.
+     */
+    MetadataService(HttpFetcher fetcher, URI upstream, /* nullable */ URI publicBaseUrl,
+                    /* nullable */ String issuerPath, Duration refresh,
+                    ScheduledExecutorService scheduler, Clock clock, ScopegateConfig.Augment augment,
+                    /* nullable */ String expectedIssuer, Runnable onChange) {
+        this.expectedIssuer = expectedIssuer;
+        this.onChange = Objects.requireNonNull(onChange, "onChange");
         this.fetcher = Objects.requireNonNull(fetcher, "fetcher");
         this.upstream = Objects.requireNonNull(upstream, "upstream");
         this.publicBaseUrl = publicBaseUrl;
@@ -142,10 +161,14 @@ public final class MetadataService implements AutoCloseable, MetadataMetrics.Sou
         return publicBaseUrl == null ? "" : WellKnown.normalizeIssuerPath(publicBaseUrl.getRawPath());
     }
 
-    /** Starts the first round now (in the background) and the schedule after it. Idempotent; never throws for a down IdP. */
+    /**
+     * Starts the first round now (in the background) and the schedule after it; when a document is
+     * already cached (a learned issuer's first fetch), the first round comes after {@code refresh}.
+     * Idempotent; never throws for a down IdP.
+     */
     public void start() {
         if (started.compareAndSet(false, true)) {
-            scheduleRound(Duration.ZERO);
+            scheduleRound(ready() ? refresh : Duration.ZERO);
         }
     }
 
@@ -171,6 +194,7 @@ public final class MetadataService implements AutoCloseable, MetadataMetrics.Sou
             State s = state;
             state = new State(reaugment(s.oauth, a), reaugment(s.oidc, a), s.oauthAbsent, s.oidcAbsent, s.paths);
         }
+        onChange.run();
     }
 
     /** The primary document, or null when nothing is cached. Never blocks; for the hot path. */
@@ -237,6 +261,31 @@ public final class MetadataService implements AutoCloseable, MetadataMetrics.Sou
             return CompletableFuture.completedFuture(documentFor(requestPath));
         }
         return roundNow().handle((round, err) -> documentFor(requestPath));
+    }
+
+    /** What a first round found, for {@link LearnedIssuers}. */
+    enum Probe { FOUND, NOT_FOUND, MISMATCH, FAILED }
+
+    /**
+     * Runs (or joins) a round and says what it found: {@code FOUND} when a document is cached
+     * after it, else {@code MISMATCH} when a document named another issuer, {@code NOT_FOUND}
+     * when the IdP publishes neither document, {@code FAILED} otherwise. Never fails.
+     */
+    CompletableFuture<Probe> probe() {
+        return roundNow().handle((round, err) -> {
+            if (ready()) {
+                return Probe.FOUND;
+            }
+            if (err != null) {
+                return Probe.FAILED;
+            }
+            return round.mismatch() ? Probe.MISMATCH : round.notFound() ? Probe.NOT_FOUND : Probe.FAILED;
+        });
+    }
+
+    /** The issuer path this service fetches for ({@code ""}: none). */
+    String issuerPath() {
+        return issuerPath;
     }
 
     /** Successful rounds so far. */
@@ -334,7 +383,9 @@ public final class MetadataService implements AutoCloseable, MetadataMetrics.Sou
     }
 
     /** Runs on the scheduler, one round at a time (single flight). */
-    private Round merge(Outcome oauthOutcome, Outcome oidcOutcome) {
+    private Round merge(Outcome oauthFetched, Outcome oidcFetched) {
+        Outcome oauthOutcome = checkIssuer(oauthFetched);
+        Outcome oidcOutcome = checkIssuer(oidcFetched);
         boolean success = oauthOutcome instanceof Found || oidcOutcome instanceof Found;
         State before;
         State after;
@@ -369,13 +420,26 @@ public final class MetadataService implements AutoCloseable, MetadataMetrics.Sou
         } else {
             failures.incrementAndGet();
             String what = after.primary() == null ? "nothing cached yet" : "serving the last good copy";
-            if (failureStreak.get() == 0) {
+            // A path probed for a learned issuer that never answered is the directory's to report
+            // (counted there, not logged per path: random paths must not flood the log).
+            boolean probeOnly = expectedIssuer != null && after.primary() == null;
+            if (failureStreak.get() == 0 && !probeOnly) {
                 log.warn("IdP metadata fetch failed ({}): {}", what, summary);
             } else {
                 log.debug("IdP metadata fetch failed again ({}): {}", what, summary);
             }
         }
-        return new Round(success, summary);
+        onChange.run();
+        return new Round(success, summary, oauthOutcome instanceof Mismatch || oidcOutcome instanceof Mismatch,
+                oauthOutcome instanceof NotFound && oidcOutcome instanceof NotFound);
+    }
+
+    /** A found document naming another issuer than the expected one becomes a {@link Mismatch}. */
+    private Outcome checkIssuer(Outcome o) {
+        if (expectedIssuer != null && o instanceof Found f && !expectedIssuer.equals(f.metadata.issuer())) {
+            return new Mismatch(f.from + ": issuer " + f.metadata.issuer() + ", expected " + expectedIssuer);
+        }
+        return o;
     }
 
     // ---- schedule -------------------------------------------------------------------------
@@ -501,9 +565,9 @@ public final class MetadataService implements AutoCloseable, MetadataMetrics.Sou
         }
     }
 
-    private record Round(boolean success, String summary) {}
+    private record Round(boolean success, String summary, boolean mismatch, boolean notFound) {}
 
-    private sealed interface Outcome permits Found, NotFound, Failed {
+    private sealed interface Outcome permits Found, NotFound, Failed, Mismatch {
         String describe();
     }
 
@@ -522,6 +586,12 @@ public final class MetadataService implements AutoCloseable, MetadataMetrics.Sou
     private record Failed(String detail) implements Outcome {
         public String describe() {
             return "failed (" + detail + ")";
+        }
+    }
+
+    private record Mismatch(String detail) implements Outcome {
+        public String describe() {
+            return "refused (" + detail + ")";
         }
     }
 }

@@ -8,6 +8,7 @@ import dev.scopegate.oauth.OAuthParams;
 import dev.scopegate.oauth.ParamCache;
 import dev.scopegate.oauth.PendingScopes;
 import dev.scopegate.oauth.ScopeNormalizer;
+import dev.scopegate.oauth.metadata.ServerMetadata;
 import dev.scopegate.oauth.scope.AuthorizationRequest;
 import dev.scopegate.oauth.scope.ClientFamilies;
 import dev.scopegate.oauth.scope.Decision;
@@ -32,6 +33,7 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -67,10 +69,24 @@ final class AuthorizationRewrite {
     private final PendingScopes pending;
     /** Decoded values and encoded scopes that repeat across requests, shared by the event loops. */
     private final ParamCache values;
+    /** The learned issuer whose endpoint a request target addresses; null: the configured issuer. */
+    private final Function<String, ServerMetadata> issuerOf;
 
     AuthorizationRewrite(Supplier<ScopegateConfig> config, ScopeNormalizer normalizer,
                          Supplier<ClientFamilies> families, ScopeMetrics metrics, AuditLog audit,
                          PendingScopes pending, ParamCache values) {
+        this(config, normalizer, families, metrics, audit, pending, values, target -> null);
+    }
+
+    /**
+     * @param issuerOf the learned issuer ({@code metadata.issuers}) whose endpoint a request
+     *     target (a path, or an origin-form URI) addresses, or null for the configured issuer:
+     *     its metadata are the server facts of the decision
+     */
+    AuthorizationRewrite(Supplier<ScopegateConfig> config, ScopeNormalizer normalizer,
+                         Supplier<ClientFamilies> families, ScopeMetrics metrics, AuditLog audit,
+                         PendingScopes pending, ParamCache values, Function<String, ServerMetadata> issuerOf) {
+        this.issuerOf = Objects.requireNonNull(issuerOf, "issuerOf");
         this.config = Objects.requireNonNull(config, "config");
         this.normalizer = Objects.requireNonNull(normalizer, "normalizer");
         this.families = Objects.requireNonNull(families, "families");
@@ -102,7 +118,7 @@ final class AuthorizationRewrite {
         ScopeResolver resolver = normalizer.resolver(); // one snapshot: what is read is what it decides on
         AuthorizationRequest ar = AuthorizationParams.read(text, from, text.length(), true, resolver.readsState(),
                 values);
-        Decision d = normalizer.decideNow(ar, resolver);
+        Decision d = normalizer.decideNow(ar, resolver, issuerOf.apply(path));
         if (d instanceof Decision.Pending pendingDecision) {
             CompletableFuture<Decision> later = pendingDecision.decision();
             if (!later.isDone() || later.isCompletedExceptionally()) {
@@ -154,7 +170,8 @@ final class AuthorizationRewrite {
             ScopeResolver resolver = normalizer.resolver();
             AuthorizationRequest ar = AuthorizationParams.read(raw, 0, raw.length(), false, resolver.readsState(),
                     values);
-            return normalizer.decide(ar, resolver).handle((d, e) -> {
+            ServerMetadata server = head == null ? null : issuerOf.apply(head.uri());
+            return normalizer.decide(ar, resolver, server).handle((d, e) -> {
                 if (e != null) {
                     log.warn("scope decision failed, forwarding unchanged: {}", e.toString());
                     return BodyRewriter.UNCHANGED;

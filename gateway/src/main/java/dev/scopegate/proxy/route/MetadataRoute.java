@@ -1,5 +1,7 @@
 package dev.scopegate.proxy.route;
 
+import dev.scopegate.oauth.metadata.IssuerPaths;
+import dev.scopegate.oauth.metadata.LearnedIssuers;
 import dev.scopegate.oauth.metadata.MetadataService;
 import dev.scopegate.proxy.ErrorResponder;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -13,20 +15,32 @@ import java.util.Optional;
  * Authorization server metadata (RFC 8414) and OpenID discovery documents, served from the
  * {@link MetadataService} cache (augmented as configured) for the paths it serves; other
  * well-known paths are forwarded. Before the first fetch completes, requests wait for it together
- * and get 503 when it fails. Thread-safe; event loop.
+ * and get 503 when it fails.
+ *
+ * <p>With {@code metadata.issuers.learn}, a discovery request naming another issuer path
+ * ({@link IssuerPaths#named}) is answered from that learned issuer's cache; an issuer path not
+ * learned yet is learned first ({@link LearnedIssuers#learn}: the request waits for that one
+ * shared fetch). What is not learned, and a document a learned issuer does not have cached, is
+ * forwarded untouched, as any path scopegate does not serve. Thread-safe; event loop.
  */
 final class MetadataRoute implements Route {
 
     private final MetadataService metadata;
+    private final /* nullable */ LearnedIssuers issuers;
 
     MetadataRoute(MetadataService metadata) {
+        this(metadata, null);
+    }
+
+    MetadataRoute(MetadataService metadata, /* nullable */ LearnedIssuers issuers) {
         this.metadata = Objects.requireNonNull(metadata, "metadata");
+        this.issuers = issuers;
     }
 
     @Override
     public Plan plan(HttpRequest request, String path) {
         if (!metadata.servesPath(path)) {
-            return Plan.FORWARD; // not a document scopegate serves
+            return issuers == null ? Plan.FORWARD : learned(path); // not a document of the configured issuer
         }
         Optional<MetadataService.Served> served = metadata.documentFor(path);
         if (served.isPresent() && served.get().status() != 503) {
@@ -40,6 +54,25 @@ final class MetadataRoute implements Route {
             }
             return new Plan.Respond(toResponse(doc.get()));
         }));
+    }
+
+    private Plan learned(String path) {
+        String issuerPath = IssuerPaths.named(path);
+        if (issuerPath == null) {
+            return Plan.FORWARD;
+        }
+        MetadataService known = issuers.learned(issuerPath);
+        if (known != null) {
+            return served(known, path);
+        }
+        return new Plan.Defer(issuers.learn(issuerPath).handle((service, e) ->
+                e != null || service == null ? Plan.FORWARD : served(service, path)));
+    }
+
+    /** A learned issuer's document at {@code path} when cached; otherwise the IdP answers. */
+    private static Plan served(MetadataService service, String path) {
+        Optional<MetadataService.Served> doc = service.documentFor(path);
+        return doc.isPresent() && doc.get().status() == 200 ? new Plan.Respond(toResponse(doc.get())) : Plan.FORWARD;
     }
 
     private static FullHttpResponse toResponse(MetadataService.Served s) {

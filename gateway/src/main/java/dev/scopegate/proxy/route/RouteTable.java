@@ -8,6 +8,7 @@ import dev.scopegate.oauth.PendingScopes;
 import dev.scopegate.oauth.ScopeNormalizer;
 import dev.scopegate.oauth.document.ResourceMetadataCache;
 import dev.scopegate.oauth.metadata.EndpointPaths;
+import dev.scopegate.oauth.metadata.LearnedIssuers;
 import dev.scopegate.oauth.metadata.MetadataService;
 import dev.scopegate.oauth.metadata.ServerMetadata;
 import dev.scopegate.oauth.scope.ClientFamilies;
@@ -17,6 +18,10 @@ import io.netty.handler.codec.http.HttpRequest;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -40,6 +45,12 @@ import java.util.function.Supplier;
  *
  * Every other request is forwarded untouched.
  *
+ * <p><b>Several issuers</b> ({@code metadata.issuers.learn}): the endpoints of learned issuers
+ * ({@link LearnedIssuers}) are classified by their own metadata, after the configured issuer's,
+ * and get the same routes; {@link #issuerFor} names the issuer whose endpoint a path is, so that a
+ * route acts with that issuer's metadata (the scope rewrite uses its {@code scopes_supported} and
+ * {@code issuer}).
+ *
  * <p>Called on event loops; never blocks. Thread-safe.
  */
 public final class RouteTable implements RequestRouter {
@@ -56,7 +67,23 @@ public final class RouteTable implements RequestRouter {
      * {@code scope.families} applies at once and readers never see half of an update.
      */
     private record Derived(ScopegateConfig config, ServerMetadata metadata, EndpointPaths paths,
-                           ClientFamilies families) {
+                           ClientFamilies families, long learnedVersion, Map<String, Endpoint> learned,
+                           Endpoint[] learnedRegistrations) {
+
+        /** The learned issuer endpoint at {@code path}, or null. */
+        /* nullable */ Endpoint learnedAt(String path) {
+            Endpoint e = learned.get(path);
+            if (e != null) {
+                return e;
+            }
+            for (Endpoint r : learnedRegistrations) {
+                String p = r.path();
+                if (path.startsWith(p) && path.length() > p.length() + 1 && path.charAt(p.length()) == '/') {
+                    return new Endpoint(RouteKind.REGISTRATION_MANAGEMENT, p, r.issuer());
+                }
+            }
+            return null;
+        }
 
         /** Every path {@link #classify} compares with is known: from metadata, or all from config. */
         boolean endpointsKnown() {
@@ -70,8 +97,14 @@ public final class RouteTable implements RequestRouter {
         }
     }
 
+    /** An endpoint of a learned issuer: its kind, path and the issuer's metadata. */
+    private record Endpoint(RouteKind kind, String path, ServerMetadata issuer) {}
+
+    private static final Endpoint[] NO_ENDPOINTS = new Endpoint[0];
+
     private final Supplier<ScopegateConfig> config;
     private final MetadataService metadata;
+    private final /* nullable */ LearnedIssuers issuers;
     private final Route authorize;
     private final Route par;
     private final Route registration;
@@ -86,10 +119,18 @@ public final class RouteTable implements RequestRouter {
     public RouteTable(Supplier<ScopegateConfig> config, MetadataService metadata, ResourceMetadataCache resources,
                       ScopeNormalizer normalizer, RegistrationRepository registrations, ScopeMetrics metrics,
                       AuditLog audit, Clock clock, PendingScopes pending) {
+        this(config, metadata, null, resources, normalizer, registrations, metrics, audit, clock, pending);
+    }
+
+    /** @param issuers the learned issuers ({@code metadata.issuers.learn}), or null when off */
+    public RouteTable(Supplier<ScopegateConfig> config, MetadataService metadata, /* nullable */ LearnedIssuers issuers,
+                      ResourceMetadataCache resources, ScopeNormalizer normalizer, RegistrationRepository registrations,
+                      ScopeMetrics metrics, AuditLog audit, Clock clock, PendingScopes pending) {
         this.config = Objects.requireNonNull(config, "config");
         this.metadata = Objects.requireNonNull(metadata, "metadata");
+        this.issuers = issuers;
         AuthorizationRewrite rewrite = new AuthorizationRewrite(config, normalizer, this::families, metrics, audit,
-                pending, new ParamCache(PARAM_CACHE_SLOTS));
+                pending, new ParamCache(PARAM_CACHE_SLOTS), this::learnedIssuerOf);
         // compat.resource-parameter wraps the endpoints that take RFC 8707 resource parameters
         this.authorize = new ResourceParameterRoute(config, new AuthorizeRoute(config, rewrite), true);
         this.par = new ResourceParameterRoute(config, new ParRoute(config, rewrite), false);
@@ -98,7 +139,7 @@ public final class RouteTable implements RequestRouter {
         this.registrationManagement = new RegistrationManagementRoute(config, registrations, metrics, audit, clock);
         this.token = new ResourceParameterRoute(config,
                 new TokenLearningRoute(config, registrations, pending, metrics, clock), false);
-        this.serverMetadata = new MetadataRoute(metadata);
+        this.serverMetadata = new MetadataRoute(metadata, issuers);
         this.resourceMetadata = new ResourceMetadataRoute(config, metadata, resources);
     }
 
@@ -113,7 +154,8 @@ public final class RouteTable implements RequestRouter {
         if (path.endsWith("/.well-known/openid-configuration") && method.equals(HttpMethod.GET)) {
             return RouteKind.METADATA;
         }
-        EndpointPaths p = derived().paths();
+        Derived d = derived();
+        EndpointPaths p = d.paths();
         if (path.equals(p.authorization())) {
             return RouteKind.AUTHORIZE;
         }
@@ -132,7 +174,43 @@ public final class RouteTable implements RequestRouter {
                 return RouteKind.REGISTRATION_MANAGEMENT;
             }
         }
-        return RouteKind.PASS_THROUGH;
+        if (d.learned().isEmpty()) {
+            return RouteKind.PASS_THROUGH;
+        }
+        Endpoint learned = d.learnedAt(path);
+        return learned == null ? RouteKind.PASS_THROUGH : learned.kind();
+    }
+
+    /**
+     * The metadata of the issuer whose endpoint {@code path} (without query) is: a learned
+     * issuer's when the path is one of its endpoints, else the configured issuer's (null before
+     * its first fetch). For routes that act in the name of "the issuer the request addressed"
+     * (a {@code compat.add-iss} names it). Never blocks; event loop or any thread.
+     */
+    public /* nullable */ ServerMetadata issuerFor(String path) {
+        ServerMetadata learned = learnedIssuerOf(path);
+        return learned != null ? learned : metadata.cachedOrNull();
+    }
+
+    /**
+     * The learned issuer whose endpoint {@code target} (a path, or an origin-form URI whose query
+     * is ignored) addresses, or null: the configured issuer's, or no endpoint. Allocates nothing
+     * while no issuer is learned.
+     */
+    /* nullable */ ServerMetadata learnedIssuerOf(String target) {
+        Derived d = derived();
+        if (d.learned().isEmpty()) {
+            return null;
+        }
+        int q = target.indexOf('?');
+        String path = q < 0 ? target : target.substring(0, q);
+        EndpointPaths p = d.paths();
+        if (path.equals(p.authorization()) || path.equals(p.par()) || path.equals(p.token())
+                || path.equals(p.registration())) {
+            return null; // the configured issuer's endpoints come first, as in classify
+        }
+        Endpoint e = d.learnedAt(path);
+        return e == null ? null : e.issuer();
     }
 
     @Override
@@ -178,12 +256,46 @@ public final class RouteTable implements RequestRouter {
         ScopegateConfig c = config.get();
         ServerMetadata m = metadata.cachedOrNull();
         Derived d = derived;
-        if (d != null && d.config() == c && d.metadata() == m) {
+        LearnedIssuers li = issuers;
+        long version = li == null ? 0 : li.version();
+        if (d != null && d.config() == c && d.metadata() == m && d.learnedVersion() == version) {
             return d;
         }
         ClientFamilies families = d != null && d.config() == c ? d.families() : new ClientFamilies(c.scope().families());
-        d = new Derived(c, m, EndpointPaths.of(m, c.endpoints()), families);
+        EndpointPaths paths = EndpointPaths.of(m, c.endpoints());
+        Map<String, Endpoint> learned = Map.of();
+        Endpoint[] registrations = NO_ENDPOINTS;
+        if (li != null && li.size() > 0) {
+            learned = new HashMap<>();
+            List<Endpoint> regs = new ArrayList<>();
+            for (MetadataService s : li.all().values()) {
+                ServerMetadata im = s.cachedOrNull();
+                if (im != null) {
+                    index(learned, paths, RouteKind.AUTHORIZE, im.authorizationPath(), im);
+                    index(learned, paths, RouteKind.PAR, im.parPath(), im);
+                    index(learned, paths, RouteKind.TOKEN, im.tokenPath(), im);
+                    if (index(learned, paths, RouteKind.REGISTRATION, im.registrationPath(), im)) {
+                        regs.add(learned.get(im.registrationPath()));
+                    }
+                }
+            }
+            learned = Map.copyOf(learned);
+            registrations = regs.toArray(NO_ENDPOINTS);
+        }
+        d = new Derived(c, m, paths, families, version, learned, registrations);
         derived = d;
         return d;
+    }
+
+    /** Adds a learned issuer's endpoint unless its path is taken (the configured issuer's come first). */
+    private static boolean index(Map<String, Endpoint> learned, EndpointPaths configured, RouteKind kind,
+                                 /* nullable */ String path, ServerMetadata issuer) {
+        if (path == null || path.equals(configured.authorization()) || path.equals(configured.par())
+                || path.equals(configured.token()) || path.equals(configured.registration())
+                || learned.containsKey(path)) {
+            return false;
+        }
+        learned.put(path, new Endpoint(kind, path, issuer));
+        return true;
     }
 }
