@@ -39,6 +39,7 @@ public record ScopegateConfig(
         @Doc("The IdP.") Upstream upstream,
         @Doc("Path prefixes proxied to other origins (first match wins).") List<Route> routes,
         Metadata metadata,
+        @Doc("Compatibility fixes for the IdP's authorization responses.") Compat compat,
         @Doc("Path overrides of what the IdP's metadata names.") Endpoints endpoints,
         @Doc("The scope-resolution chain.") Scope scope,
         @Restart @Doc("Protected-resource metadata scopegate publishes (RFC 9728).") List<Resource> resources,
@@ -55,6 +56,7 @@ public record ScopegateConfig(
         Objects.requireNonNull(upstream, "upstream");
         routes = List.copyOf(routes);
         Objects.requireNonNull(metadata, "metadata");
+        Objects.requireNonNull(compat, "compat");
         Objects.requireNonNull(endpoints, "endpoints");
         Objects.requireNonNull(scope, "scope");
         resources = List.copyOf(resources);
@@ -141,6 +143,14 @@ public record ScopegateConfig(
     public record Augment(@Nullable @Text(Rule.SCOPE) List<String> scopesSupported,
                           @Default("false") boolean rewriteOrigin) {}
 
+    /**
+     * {@code compat}: fixes scopegate applies to the IdP's answers. {@code add-iss} adds
+     * {@code iss} (RFC 9207) to the IdP's authorization responses that lack it and advertises
+     * {@code authorization_response_iss_parameter_supported: true}.
+     */
+    public record Compat(@Default("false") @Doc("Add iss (RFC 9207) to the IdP's authorization responses that lack it.")
+                         boolean addIss) {}
+
     /** {@code endpoints}: path overrides (nullable each) of what the IdP's metadata names. */
     public record Endpoints(@Nullable @Text(Rule.URL_PATH) String authorization,
                             @Nullable @Text(Rule.URL_PATH) String par,
@@ -153,6 +163,8 @@ public record ScopegateConfig(
             @Default("[client, registered, learned, document, resource, default]") List<Source> sources,
             @Name("default") @Default("''") String defaultScope,
             @Text(Rule.SCOPE_GLOB) @Doc("Scopes never added ('*' matches any text).") List<String> deny,
+            @Text(Rule.SCOPE) @Doc("Scopes added to every authorization request that lacks them, even one with a scope.")
+            List<String> addAlways,
             @Default("true") boolean onlySupported,
             @Default("true") boolean acceptCommas,
             @Default("forward") OnUnresolved onUnresolved,
@@ -166,6 +178,7 @@ public record ScopegateConfig(
         public Scope {
             sources = List.copyOf(sources);
             deny = List.copyOf(deny);
+            addAlways = List.copyOf(addAlways);
             clients = Map.copyOf(clients);
             families = List.copyOf(families);
         }

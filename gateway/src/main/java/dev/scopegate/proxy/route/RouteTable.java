@@ -79,6 +79,7 @@ public final class RouteTable implements RequestRouter {
     private final Route token;
     private final Route serverMetadata;
     private final Route resourceMetadata;
+    private final AuthorizationRewrite rewrite;
     private volatile Derived derived;
     /** The wait for the first metadata shared by the requests that arrive before it (one per round). */
     private volatile CompletableFuture<Boolean> endpointWait;
@@ -86,16 +87,25 @@ public final class RouteTable implements RequestRouter {
     public RouteTable(Supplier<ScopegateConfig> config, MetadataService metadata, ResourceMetadataCache resources,
                       ScopeNormalizer normalizer, RegistrationRepository registrations, ScopeMetrics metrics,
                       AuditLog audit, Clock clock, PendingScopes pending) {
+        this(config, metadata, resources, normalizer, registrations, metrics, audit, clock, pending,
+                RewriteFeedback.detached());
+    }
+
+    /** @param feedback reads the IdP's answers to what the routes change (outcomes, demotions, {@code iss}) */
+    public RouteTable(Supplier<ScopegateConfig> config, MetadataService metadata, ResourceMetadataCache resources,
+                      ScopeNormalizer normalizer, RegistrationRepository registrations, ScopeMetrics metrics,
+                      AuditLog audit, Clock clock, PendingScopes pending, RewriteFeedback feedback) {
         this.config = Objects.requireNonNull(config, "config");
         this.metadata = Objects.requireNonNull(metadata, "metadata");
         AuthorizationRewrite rewrite = new AuthorizationRewrite(config, normalizer, this::families, metrics, audit,
-                pending, new ParamCache(PARAM_CACHE_SLOTS));
+                pending, new ParamCache(PARAM_CACHE_SLOTS), feedback);
+        this.rewrite = rewrite;
         this.authorize = new AuthorizeRoute(config, rewrite);
         this.par = new ParRoute(config, rewrite);
         this.registration = new RegistrationRoute(config, registrations, metrics, audit, clock);
         this.registrationManagement = new RegistrationManagementRoute(config, registrations, metrics, audit, clock);
         this.token = new TokenLearningRoute(config, registrations, pending, metrics, clock);
-        this.serverMetadata = new MetadataRoute(metadata);
+        this.serverMetadata = new MetadataRoute(metadata, () -> config.get().compat().addIss());
         this.resourceMetadata = new ResourceMetadataRoute(config, metadata, resources);
     }
 
@@ -142,7 +152,8 @@ public final class RouteTable implements RequestRouter {
             case TOKEN -> token.plan(request, path);
             case METADATA -> path.startsWith(ResourceMetadataRoute.PREFIX)
                     ? resourceMetadata.plan(request, path) : serverMetadata.plan(request, path);
-            case PASS_THROUGH, EXTRA_ROUTE -> Plan.FORWARD;
+            case PASS_THROUGH -> passThrough(path);
+            case EXTRA_ROUTE -> Plan.FORWARD;
         };
     }
 
@@ -164,6 +175,15 @@ public final class RouteTable implements RequestRouter {
             endpointWait = w;
         }
         return w;
+    }
+
+    /**
+     * Another request to the IdP: with {@code compat.add-iss}, an authorization response it may
+     * resume (the IdP's login or consent step) gets {@code iss}; otherwise untouched.
+     */
+    private Plan passThrough(String path) {
+        ResponseTap iss = rewrite.issElsewhere(path);
+        return iss == null ? Plan.FORWARD : new Plan.Forward(iss);
     }
 
     /** The client families of the current config (metric and audit labels). */
