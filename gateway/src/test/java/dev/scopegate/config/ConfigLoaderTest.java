@@ -458,7 +458,7 @@ class ConfigLoaderTest {
     void unknownTopLevelKeyNamesKeyAndLine() {
         assertThat(errors("listen: {}\nlistne: {}\n")).containsExactly(
                 "t.yaml:2:1: listne: unknown key; did you mean 'listen'? (expected one of: listen, admin,"
-                        + " public-base-url, trusted-proxies, upstream, routes, metadata, endpoints, scope, resources,"
+                        + " public-base-url, trusted-proxies, upstream, routes, metadata, compat, endpoints, scope, resources,"
                         + " limits, store, cache, logging, health)");
     }
 
