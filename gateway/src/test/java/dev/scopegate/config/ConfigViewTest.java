@@ -82,7 +82,7 @@ class ConfigViewTest {
         JsonNode v = JSON.valueToTree(ConfigView.of(parse(FULL)));
 
         assertThat(v.fieldNames()).toIterable().containsExactly("listen", "admin", "public-base-url", "trusted-proxies",
-                "upstream", "routes", "metadata", "endpoints", "scope", "resources", "limits", "store", "cache",
+                "upstream", "routes", "metadata", "compat", "endpoints", "scope", "resources", "limits", "store", "cache",
                 "logging", "health");
         assertThat(v.at("/listen/drain-timeout").asText()).isEqualTo("1500ms");
         assertThat(v.at("/upstream/idle-timeout").asText()).isEqualTo("90s");
