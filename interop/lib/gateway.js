@@ -70,10 +70,14 @@ export async function planGateway({ issuerPath = '' } = {}) {
  * @param {string} o.upstream the IdP's origin
  * @param {'forward'|'reject'} [o.onUnresolved]
  * @param {boolean} [o.rewriteHost] upstream.rewrite-host
+ * @param {string[]} [o.scopeLines] more lines under `scope:` (each indented by two spaces)
+ * @param {string[]} [o.topLines] more top-level lines (e.g. `compat: {add-iss: true}`)
  * @param {boolean} [o.waitReady] false: resolve as soon as the process is spawned (the caller
  *     waits for what it needs, e.g. untilAccepting)
  */
-export async function startGateway(plan, { upstream, onUnresolved = 'forward', rewriteHost = false, waitReady = true }) {
+export async function startGateway(plan, {
+  upstream, onUnresolved = 'forward', rewriteHost = false, waitReady = true, scopeLines = [], topLines = [],
+}) {
   if (!existsSync(JAR)) {
     throw new Error(`${JAR} is missing: build it with mvn -B -q -o package -DskipTests`);
   }
@@ -86,10 +90,12 @@ export async function startGateway(plan, { upstream, onUnresolved = 'forward', r
     'metadata: {refresh: 5m}',
     'scope:',
     `  on-unresolved: ${onUnresolved}`,
+    ...scopeLines,
     '  families:',
     '    - {name: chatgpt.com, redirect-hosts: [chatgpt.com]}',
     `store: {type: embedded, path: "${path.join(plan.dir, 'data')}"}`,
     'logging: {access: true, json: false}',
+    ...topLines,
     '',
   ].join('\n'));
   const logFile = path.join(plan.dir, 'scopegate.log');
