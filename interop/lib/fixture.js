@@ -25,12 +25,16 @@ export const RECONNECT_APPENDED = `${appended(FIRST_CONNECT_SCOPE)}&prompt=conse
  * @param {string} [o.issuerPath] e.g. '/tenant-a': the IdP is mounted there, and public-base-url has that path
  * @param {'forward'|'reject'} [o.onUnresolved]
  * @param {boolean} [o.rewriteHost]
+ * @param {string[]} [o.scopeLines] more config lines under `scope:` (see startGateway)
+ * @param {string[]} [o.topLines] more top-level config lines
  */
-export async function throughGateway({ mode, issuerPath = '', onUnresolved = 'forward', rewriteHost = false }) {
+export async function throughGateway({
+  mode, issuerPath = '', onUnresolved = 'forward', rewriteHost = false, scopeLines = [], topLines = [],
+}) {
   const plan = await planGateway({ issuerPath });
   const resource = `${plan.origin}/mcp`;
   const idp = await startIdp({ mode, issuer: () => plan.publicBaseUrl, mountPath: issuerPath, resources: [resource] });
-  const options = { upstream: idp.origin, onUnresolved, rewriteHost };
+  const options = { upstream: idp.origin, onUnresolved, rewriteHost, scopeYaml: scopeLines, extraYaml: topLines };
   let gw;
   try {
     gw = await startGateway(plan, options);

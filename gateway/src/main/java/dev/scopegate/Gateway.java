@@ -20,6 +20,7 @@ import dev.scopegate.metrics.MetricsRegistry;
 import dev.scopegate.metrics.ProxyMetrics;
 import dev.scopegate.metrics.ReadinessMetrics;
 import dev.scopegate.metrics.ReloadMetrics;
+import dev.scopegate.metrics.OutcomeMetrics;
 import dev.scopegate.metrics.ScopeMetrics;
 import dev.scopegate.metrics.TlsMetrics;
 import dev.scopegate.oauth.AuditLog;
@@ -32,12 +33,15 @@ import dev.scopegate.oauth.document.ResourceMetadataCache;
 import dev.scopegate.oauth.metadata.LearnedIssuers;
 import dev.scopegate.oauth.metadata.MetadataService;
 import dev.scopegate.oauth.scope.ClientFamilies;
+import dev.scopegate.oauth.scope.ScopeDemotions;
 import dev.scopegate.oauth.scope.ScopeResolver;
 import dev.scopegate.proxy.AccessLog;
 import dev.scopegate.proxy.Lifecycle;
 import dev.scopegate.proxy.ProxyServer;
 import dev.scopegate.proxy.ProxySettings;
 import dev.scopegate.proxy.Transport;
+import dev.scopegate.proxy.route.IssuerOf;
+import dev.scopegate.proxy.route.RewriteFeedback;
 import dev.scopegate.proxy.route.RouteTable;
 import dev.scopegate.proxy.route.RouteKind;
 import dev.scopegate.store.MeteredRegistrationStore;
@@ -155,14 +159,19 @@ public final class Gateway implements AutoCloseable {
             ClientIdMetadataDocuments documents = new ClientIdMetadataDocuments(initial.scope().document(),
                     documentFetcher, Resolver.system(), blocking, System::nanoTime);
 
-            Supplier<ScopeResolver> resolver = derived(config, c -> new ScopeResolver(c.scope()));
+            // Demotions outlive each config's resolver: a reload keeps what the IdP rejected.
+            ScopeDemotions demotions = new ScopeDemotions(Ticker.systemTicker(), clock);
+            Supplier<ScopeResolver> resolver = derived(config, c -> new ScopeResolver(c.scope(), demotions));
             ScopeNormalizer normalizer = new ScopeNormalizer(resolver, registrations, metadata::cachedOrNull,
                     resources, documents);
             ScopeMetrics scopeMetrics = new ScopeMetrics(registry);
             declareScopeMeters(scopeMetrics, initial);
+            OutcomeMetrics outcomeMetrics = new OutcomeMetrics(registry);
+            declareOutcomeMeters(outcomeMetrics, initial);
             RouteTable router = new RouteTable(config::current, metadata, issuers, resources, normalizer, registrations,
                     scopeMetrics, new AuditLog(initial.logging().json(), Lines::info), clock,
-                    new PendingScopes(100_000, Duration.ofMinutes(10), Ticker.systemTicker()));
+                    new PendingScopes(100_000, Duration.ofMinutes(10), Ticker.systemTicker()),
+                    new RewriteFeedback(outcomeMetrics, demotions, IssuerOf.primary(metadata)));
 
             ProxyMetrics proxyMetrics = new ProxyMetrics(registry,
                     Arrays.stream(RouteKind.values()).map(RouteKind::label).toArray(String[]::new));
@@ -192,6 +201,7 @@ public final class Gateway implements AutoCloseable {
                 config.addListener(c -> issuers.reconfigure(c.metadata().refresh(), c.metadata().augment()));
             }
             config.addListener(c -> declareScopeMeters(scopeMetrics, c));
+            config.addListener(c -> declareOutcomeMeters(outcomeMetrics, c));
 
             // Start: probes answer (readiness 503) before traffic is taken, and go after it has drained.
             metadata.start();
@@ -350,6 +360,17 @@ public final class Gateway implements AutoCloseable {
         families.add(ClientFamilies.OTHER);
         List<String> sources = c.scope().sources().stream().map(s -> s.name().toLowerCase(Locale.ROOT)).toList();
         scopeMetrics.declare(families, sources);
+    }
+
+    private static void declareOutcomeMeters(OutcomeMetrics outcomes, ScopegateConfig c) {
+        List<String> families = new ArrayList<>();
+        c.scope().families().forEach(f -> families.add(f.name()));
+        families.add(ClientFamilies.OTHER);
+        for (String family : families) {
+            for (ScopegateConfig.Source s : c.scope().sources()) {
+                outcomes.declare(s.name().toLowerCase(Locale.ROOT), family);
+            }
+        }
     }
 
     /** Values rebuilt only when the config snapshot changes, then shared by every request. */

@@ -39,6 +39,7 @@ public record ScopegateConfig(
         @Doc("The IdP.") Upstream upstream,
         @Doc("Path prefixes proxied to other origins (first match wins).") List<Route> routes,
         Metadata metadata,
+        @Doc("Adjustments for IdPs that fall short of what MCP clients send or expect.") Compat compat,
         @Doc("Path overrides of what the IdP's metadata names.") Endpoints endpoints,
         @Doc("The scope-resolution chain.") Scope scope,
         @Restart @Doc("Protected-resource metadata scopegate publishes (RFC 9728).") List<Resource> resources,
@@ -46,8 +47,7 @@ public record ScopegateConfig(
         @Restart Store store,
         @Restart Cache cache,
         Logging logging,
-        Health health,
-        @Doc("Adjustments for IdPs that fall short of what MCP clients send or expect.") Compat compat) {
+        Health health) {
 
     public ScopegateConfig {
         Objects.requireNonNull(listen, "listen");
@@ -56,6 +56,7 @@ public record ScopegateConfig(
         Objects.requireNonNull(upstream, "upstream");
         routes = List.copyOf(routes);
         Objects.requireNonNull(metadata, "metadata");
+        Objects.requireNonNull(compat, "compat");
         Objects.requireNonNull(endpoints, "endpoints");
         Objects.requireNonNull(scope, "scope");
         resources = List.copyOf(resources);
@@ -64,15 +65,8 @@ public record ScopegateConfig(
         Objects.requireNonNull(cache, "cache");
         Objects.requireNonNull(logging, "logging");
         Objects.requireNonNull(health, "health");
-        Objects.requireNonNull(compat, "compat");
     }
 
-    /**
-     * {@code compat}: what scopegate changes in requests for an IdP that cannot take them as MCP
-     * clients send them. {@code resource-parameter}: what becomes of RFC 8707 {@code resource}
-     * parameters in authorization, PAR and token requests ({@link ResourceParameter}).
-     */
-    public record Compat(@Default("forward") ResourceParameter resourceParameter) {}
 
     /**
      * {@code compat.resource-parameter}: {@code FORWARD} leaves them as they are; {@code STRIP}
@@ -184,6 +178,17 @@ public record ScopegateConfig(
         }
     }
 
+    /**
+     * {@code compat}: what scopegate changes for an IdP that falls short of what MCP clients send or
+     * expect. {@code resource-parameter}: what becomes of RFC 8707 {@code resource} parameters in
+     * authorization, PAR and token requests ({@link ResourceParameter}). {@code add-iss} adds
+     * {@code iss} (RFC 9207) to the IdP's authorization responses that lack it and advertises
+     * {@code authorization_response_iss_parameter_supported: true}.
+     */
+    public record Compat(@Default("forward") ResourceParameter resourceParameter,
+                         @Default("false") @Doc("Add iss (RFC 9207) to the IdP's authorization responses that lack it.")
+                         boolean addIss) {}
+
     /** {@code endpoints}: path overrides (nullable each) of what the IdP's metadata names. */
     public record Endpoints(@Nullable @Text(Rule.URL_PATH) String authorization,
                             @Nullable @Text(Rule.URL_PATH) String par,
@@ -196,6 +201,8 @@ public record ScopegateConfig(
             @Default("[client, registered, learned, document, resource, default]") List<Source> sources,
             @Name("default") @Default("''") String defaultScope,
             @Text(Rule.SCOPE_GLOB) @Doc("Scopes never added ('*' matches any text).") List<String> deny,
+            @Text(Rule.SCOPE) @Doc("Scopes added to every authorization request that lacks them, even one with a scope.")
+            List<String> addAlways,
             @Default("true") boolean onlySupported,
             @Default("true") boolean acceptCommas,
             @Default("forward") OnUnresolved onUnresolved,
@@ -211,16 +218,18 @@ public record ScopegateConfig(
         public Scope {
             sources = List.copyOf(sources);
             deny = List.copyOf(deny);
+            addAlways = List.copyOf(addAlways);
             clients = Map.copyOf(clients);
             families = List.copyOf(families);
         }
 
         /** Without {@code fill-registration} (off). */
-        public Scope(Trigger trigger, List<Source> sources, String defaultScope, List<String> deny, boolean onlySupported,
-                     boolean acceptCommas, OnUnresolved onUnresolved, OfflineAccessPrompt offlineAccessPrompt,
-                     boolean dryRun, Map<String, String> clients, List<Family> families, Learn learn, Document document) {
-            this(trigger, sources, defaultScope, deny, onlySupported, acceptCommas, onUnresolved, offlineAccessPrompt,
-                    dryRun, clients, families, learn, document, false);
+        public Scope(Trigger trigger, List<Source> sources, String defaultScope, List<String> deny, List<String> addAlways,
+                     boolean onlySupported, boolean acceptCommas, OnUnresolved onUnresolved,
+                     OfflineAccessPrompt offlineAccessPrompt, boolean dryRun, Map<String, String> clients,
+                     List<Family> families, Learn learn, Document document) {
+            this(trigger, sources, defaultScope, deny, addAlways, onlySupported, acceptCommas, onUnresolved,
+                    offlineAccessPrompt, dryRun, clients, families, learn, document, false);
         }
     }
 

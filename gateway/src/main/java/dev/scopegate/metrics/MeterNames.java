@@ -43,6 +43,24 @@ public final class MeterNames {
     public static final String REGISTRATIONS = "scopegate.registrations";
     /** Gauge: registrations in the store (refreshed periodically). */
     public static final String REGISTRATIONS_STORED = "scopegate.registrations.stored";
+    /**
+     * Counter; tags {@link #TAG_SOURCE}, {@link #TAG_FAMILY}, {@link #TAG_OUTCOME} ({@code accepted},
+     * {@code rejected}) and {@link #TAG_ERROR} (the IdP's {@code error} code from a closed set, {@code none}
+     * when accepted, {@code other} for any code outside it): what the IdP answered to the
+     * authorization and PAR requests scopegate added a scope to.
+     */
+    public static final String REWRITE_OUTCOMES = "scopegate.rewrite.outcomes";
+    /** Tag names of {@link #REWRITE_OUTCOMES}. */
+    public static final String TAG_SOURCE = "source";
+    public static final String TAG_FAMILY = "family";
+    public static final String TAG_OUTCOME = "outcome";
+    public static final String TAG_ERROR = "error";
+    /** Counter; tag {@code source} (learned, registered): added scopes demoted after the IdP rejected them with invalid_scope. */
+    public static final String SCOPE_DEMOTIONS = "scopegate.scope.demotions";
+    /** Counter; tag {@code family}: authorization requests with a scope of their own extended by {@code scope.add-always}. */
+    public static final String ADD_ALWAYS = "scopegate.rewrites.add.always";
+    /** Counter: authorization responses given the {@code iss} parameter ({@code compat.add-iss}). */
+    public static final String ISS_ADDED = "scopegate.iss.added";
     /** Counter; tag {@code from} (authorize, token). */
     public static final String SCOPES_LEARNED = "scopegate.scopes.learned";
     /** Counter; tags {@code source}, {@code family}: registration requests given a scope (scope.fill-registration). */

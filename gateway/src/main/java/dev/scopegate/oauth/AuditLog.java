@@ -104,6 +104,39 @@ public final class AuditLog {
                 .log(message);
     }
 
+    /**
+     * {@code scope.add-always} extended a request's own scope by {@code added} (or would have, in
+     * dry-run): the one rewrite of a request that carried a scope.
+     */
+    public void addAlways(String clientId, String family, String added, boolean dryRun, String route) {
+        event("add-always", "add-always client_id=" + safe(clientId) + " family=" + family + " added=\"" + added
+                + "\" dry_run=" + dryRun + " route=" + route, false);
+    }
+
+    /**
+     * The IdP rejected with {@code invalid_scope} the scope scopegate added from {@code source}:
+     * that candidate is demoted for this client.
+     */
+    public void demoted(String clientId, String family, String source, String scope, String route) {
+        event("demoted", "demoted client_id=" + safe(clientId) + " family=" + family + " source=" + source
+                + " scope=\"" + scope + "\" route=" + route, true);
+    }
+
+    private void event(String event, String message, boolean warn) {
+        if (warn ? !log.isWarnEnabled() : !log.isInfoEnabled()) {
+            return;
+        }
+        if (!structured) {
+            if (warn) {
+                log.warn(message);
+            } else {
+                lines.info(log, message);
+            }
+            return;
+        }
+        (warn ? log.atWarn() : log.atInfo()).addKeyValue("event", event).log(message);
+    }
+
     public void registration(String event, String clientId) {
         if (!log.isInfoEnabled()) {
             return;

@@ -406,6 +406,30 @@ public final class AuthorizationParams {
     }
 
     /**
+     * The text with the value of its one non-blank {@code scope} parameter extended by
+     * {@code %20<encodedTokens>} ({@code scope.add-always}); the client's own bytes of that value
+     * and every other char stay as they were; {@code append} (nullable) follows the parameters.
+     *
+     * @throws IllegalStateException if {@code scope} is absent, repeated or blank
+     */
+    public String withScopeExtended(String encodedTokens, /* nullable */ String append) {
+        Objects.requireNonNull(encodedTokens, "encodedTokens");
+        String own = scopeCount == 1 ? value(scope, null) : null;
+        if (own == null || own.isBlank()) {
+            throw new IllegalStateException("no single non-blank scope to extend");
+        }
+        int end = (int) scope;
+        StringBuilder out = new StringBuilder(text.length() + 3 + encodedTokens.length()
+                + (append == null ? 0 : append.length()));
+        // a value that already ends with a space (some clients send "read+") needs no separator
+        out.append(text, 0, end).append(own.endsWith(" ") ? "" : "%20").append(encodedTokens).append(text, end, to);
+        if (append != null) {
+            out.append(append);
+        }
+        return out.append(text, to, text.length()).toString();
+    }
+
+    /**
      * {@link #withScope} for parameters {@code text[from, to)} known to have no {@code scope}
      * (as {@link #read} tells): {@code scope=<encodedScope>} and {@code append} (when not null)
      * added after them, after an {@code &} unless they are empty or end with one; the text

@@ -6,6 +6,7 @@ import dev.scopegate.metrics.ProxyMetrics;
 import dev.scopegate.proxy.route.BodyRewriter;
 import dev.scopegate.proxy.route.Plan;
 import dev.scopegate.proxy.route.ResponseTap;
+import dev.scopegate.proxy.route.ResponseTaps;
 import dev.scopegate.proxy.route.RouteKind;
 import dev.scopegate.proxy.upstream.Origin;
 import dev.scopegate.proxy.upstream.UpstreamConnection;
@@ -479,6 +480,9 @@ final class Exchange implements UpstreamListener {
         } else if (result instanceof BodyRewriter.Result.Reply r) {
             respondLocally(r.response());
         } else {
+            if (result instanceof BodyRewriter.Result.Replace r && r.tap() != null) {
+                tap = ResponseTaps.both(r.tap(), tap);
+            }
             fullBody = result instanceof BodyRewriter.Result.Replace r ? Unpooled.wrappedBuffer(r.body()) : rewritten.retain();
             connect();
         }

@@ -18,8 +18,8 @@ class ConfigHolderTest {
         ScopegateConfig d = ConfigLoader.defaults();
         ScopegateConfig.Listen l = d.listen();
         return new ScopegateConfig(new ScopegateConfig.Listen(l.host(), port, l.tls(), l.drainTimeout()), d.admin(),
-                d.publicBaseUrl(), d.trustedProxies(), d.upstream(), d.routes(), d.metadata(), d.endpoints(), d.scope(),
-                d.resources(), d.limits(), d.store(), d.cache(), d.logging(), d.health(), d.compat());
+                d.publicBaseUrl(), d.trustedProxies(), d.upstream(), d.routes(), d.metadata(), d.compat(), d.endpoints(), d.scope(),
+                d.resources(), d.limits(), d.store(), d.cache(), d.logging(), d.health());
     }
 
     @Test

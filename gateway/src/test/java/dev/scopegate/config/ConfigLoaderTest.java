@@ -96,7 +96,7 @@ class ConfigLoaderTest {
         assertThat(c.endpoints()).isEqualTo(new Endpoints(null, null, null, null));
         assertThat(c.scope()).isEqualTo(new Scope(Trigger.MISSING_OR_EMPTY,
                 List.of(Source.CLIENT, Source.REGISTERED, Source.LEARNED, Source.DOCUMENT, Source.RESOURCE, Source.DEFAULT),
-                "", List.of(), true, true, OnUnresolved.FORWARD, OfflineAccessPrompt.CONSENT, false, Map.of(), List.of(),
+                "", List.of(), List.of(), true, true, OnUnresolved.FORWARD, OfflineAccessPrompt.CONSENT, false, Map.of(), List.of(),
                 new Learn(true, true), new Document(false, 65536, Duration.ofSeconds(5))));
         assertThat(c.resources()).isEmpty();
         assertThat(c.limits()).isEqualTo(new Limits(16384, 8192, 65536, 262144));
@@ -230,9 +230,10 @@ class ConfigLoaderTest {
                 List.of(new Route("/mcp", URI.create("http://127.0.0.1:3000"), false, Duration.ZERO),
                         new Route("/files", URI.create("http://files:80"), true, null)),
                 new Metadata(Duration.ofMinutes(1), new Augment(List.of("openid", "worker:read"), true, List.of("S256")), ScopegateConfig.Issuers.OFF),
+                new Compat(ResourceParameter.AUDIENCE, false),
                 new Endpoints("/oauth/authorize", "/oauth/par", "/oauth/register", "/oauth/token"),
                 new Scope(Trigger.MISSING, List.of(Source.DEFAULT, Source.SERVER, Source.CLIENT), "openid profile",
-                        List.of("offline_access", "admin:*"), false, false, OnUnresolved.REJECT, OfflineAccessPrompt.NONE, true,
+                        List.of("offline_access", "admin:*"), List.of(), false, false, OnUnresolved.REJECT, OfflineAccessPrompt.NONE, true,
                         Map.of("811703c8-c50a-4a49-a119-0035430610cd", "worker:read time-off:read",
                                 "https://app.example/client.json", "openid"),
                         List.of(new Family("chatgpt.com", List.of("chatgpt.com"), "worker:read"),
@@ -245,8 +246,7 @@ class ConfigLoaderTest {
                         "redis-pw")),
                 new Cache(new Registrations(10, Duration.ofHours(2)), new UnknownClients(20)),
                 new Logging(false, true),
-                new Health("127.0.0.3", 8081, true),
-                new Compat(ResourceParameter.AUDIENCE));
+                new Health("127.0.0.3", 8081, true));
         assertThat(c).isEqualTo(expected);
         assertThat(c.listen().tls().enabled()).isTrue();
     }
@@ -462,8 +462,8 @@ class ConfigLoaderTest {
     void unknownTopLevelKeyNamesKeyAndLine() {
         assertThat(errors("listen: {}\nlistne: {}\n")).containsExactly(
                 "t.yaml:2:1: listne: unknown key; did you mean 'listen'? (expected one of: listen, admin,"
-                        + " public-base-url, trusted-proxies, upstream, routes, metadata, endpoints, scope, resources,"
-                        + " limits, store, cache, logging, health, compat)");
+                        + " public-base-url, trusted-proxies, upstream, routes, metadata, compat, endpoints, scope, resources,"
+                        + " limits, store, cache, logging, health)");
     }
 
     @Test

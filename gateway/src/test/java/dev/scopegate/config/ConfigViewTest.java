@@ -82,8 +82,8 @@ class ConfigViewTest {
         JsonNode v = JSON.valueToTree(ConfigView.of(parse(FULL)));
 
         assertThat(v.fieldNames()).toIterable().containsExactly("listen", "admin", "public-base-url", "trusted-proxies",
-                "upstream", "routes", "metadata", "endpoints", "scope", "resources", "limits", "store", "cache",
-                "logging", "health", "compat");
+                "upstream", "routes", "metadata", "compat", "endpoints", "scope", "resources", "limits", "store", "cache",
+                "logging", "health");
         assertThat(v.at("/compat/resource-parameter").asText()).isEqualTo("forward");
         assertThat(v.at("/listen/drain-timeout").asText()).isEqualTo("1500ms");
         assertThat(v.at("/upstream/idle-timeout").asText()).isEqualTo("90s");

@@ -31,6 +31,7 @@ class HotPathAllocationTest {
             ProxyMetrics proxy = new ProxyMetrics(registry.registry(), new String[]{"authorize", "pass-through"});
             ScopeMetrics scope = new ScopeMetrics(registry.registry());
             scope.declare(List.of("chatgpt", "other"), List.of("registered", "default"));
+            OutcomeMetrics outcomes = new OutcomeMetrics(registry.registry());
             int get = ProxyMetrics.methodIndex("GET");
             Runnable request = () -> {
                 proxy.connectionOpened();
@@ -43,6 +44,11 @@ class HotPathAllocationTest {
                 scope.skip("client-id-repeated");
                 scope.registration("captured");
                 scope.learned("authorize");
+                outcomes.outcome("learned", "chatgpt", "none");
+                outcomes.outcome("registered", "other", "invalid_scope");
+                outcomes.addAlways("chatgpt");
+                outcomes.demoted("learned");
+                outcomes.issAdded();
                 proxy.upstreamError("TIMEOUT");
                 proxy.refused("headers-too-large");
                 proxy.bodyOverCap("form");

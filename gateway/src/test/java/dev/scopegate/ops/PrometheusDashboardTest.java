@@ -132,6 +132,9 @@ class PrometheusDashboardTest {
         // The panels the issue names show what the load did.
         assertThat(value(results.get("Dry-run decisions (not applied) A"), "source", "learned", "family", "chatgpt"))
                 .isPositive();
+        assertThat(value(results.get("Rewrite outcomes (the IdP's answers) A"), "source", "learned", "outcome",
+                "accepted", "error", "none")).isPositive();
+        assertThat(value(results.get("Rejected share of rewritten requests A"), "family", "chatgpt")).isZero();
         assertThat(value(results.get("Upstream errors by kind A"), "kind", "connect_error")).isPositive();
         assertThat(value(results.get("Upstream errors by kind A"), "kind", "reset")).isZero();
         assertThat(values(results.get("Refusals by reason A"))).anyMatch(v -> v > 0);
@@ -145,7 +148,7 @@ class PrometheusDashboardTest {
         assertThat(value(results.get("Metadata waits A"), "outcome", "unavailable")).isZero();
 
         // The rules load and evaluate on real series without error; the upstream alerts see the failures.
-        await("rules evaluated", () -> rulesEvaluated() == 11);
+        await("rules evaluated", () -> rulesEvaluated() == 12);
         for (JsonNode group : prom.api("rules").path("groups")) {
             for (JsonNode rule : group.path("rules")) {
                 assertThat(rule.path("health").asText()).as(rule.path("name").asText() + ": " + rule.path("lastError"))

@@ -111,7 +111,7 @@ class PrometheusRulesTest {
         Map<String, JsonNode> alerts = alerts(dir.resolve("alerts.yml"));
         assertThat(alerts.keySet()).contains("ScopegateTargetDown", "ScopegateTargetMissing", "ScopegateNotReady",
                 "ScopegateUpstreamErrors", "ScopegateLogLinesDropped", "ScopegateUnresolvedRewrites",
-                "ScopegateStoreErrors", "ScopegateMetadataStale", "ScopegateConfigReloadFailed");
+                "ScopegateStoreErrors", "ScopegateMetadataStale", "ScopegateConfigReloadFailed", "ScopegateRewritesRejected");
         for (var e : alerts.entrySet()) {
             String name = e.getKey();
             JsonNode rule = e.getValue();

@@ -17,6 +17,8 @@ import java.util.concurrent.CompletableFuture;
  *       unless {@code dryRun};</li>
  *   <li>{@link Unresolved}: forward unchanged when {@code rejection} is null or {@code dryRun},
  *       else answer with the rejection;</li>
+ *   <li>{@link AddAlways}: append {@code added} to the request's own {@code scope} value (and
+ *       {@code prompt} when the request has none) unless {@code dryRun};</li>
  *   <li>{@link NeedFacts}: fetch the named facts, add them to the {@link Facts}, decide again.</li>
  * </ul>
  * {@link Pending} is never the resolver's: {@code ScopeNormalizer.decideNow} answers it while it
@@ -24,7 +26,7 @@ import java.util.concurrent.CompletableFuture;
  */
 public sealed interface Decision
         permits Decision.Unchanged, Decision.Skip, Decision.AddScope, Decision.Unresolved, Decision.NeedFacts,
-        Decision.Pending {
+        Decision.Pending, Decision.AddAlways {
 
     /** Why the trigger does not hold. */
     enum Reason {
@@ -71,6 +73,19 @@ public sealed interface Decision
         public AddScope {
             Objects.requireNonNull(scope, "scope");
             Objects.requireNonNull(source, "source");
+        }
+    }
+
+    /**
+     * {@code scope.add-always}: the request carries a scope of its own that lacks {@code added}
+     * (space-separated tokens after the policy; never empty). Its value is extended in place to
+     * {@code scope} (the request's value, a space, {@code added}); {@code prompt} as in
+     * {@link AddScope}. When {@code dryRun}, log and count it but forward unchanged.
+     */
+    record AddAlways(String added, String scope, boolean dryRun, /* nullable */ String prompt) implements Decision {
+        public AddAlways {
+            Objects.requireNonNull(added, "added");
+            Objects.requireNonNull(scope, "scope");
         }
     }
 

@@ -54,6 +54,11 @@ public record Explanation(
         NO_CANDIDATE,
         /** It does not apply: {@code document} for a non-https {@code client_id}, {@code resource} without {@code resource}. */
         NOT_APPLICABLE,
+        /**
+         * Its result is demoted: the IdP rejected exactly this scope for this client with
+         * {@code invalid_scope} ({@link ScopeDemotions}); the chain goes on past it.
+         */
+        DEMOTED,
         /** It needs facts that were not looked up ({@link Step#missingFacts()}). */
         FACT_MISSING
     }

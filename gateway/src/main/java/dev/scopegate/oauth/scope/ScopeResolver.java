@@ -70,9 +70,22 @@ public final class ScopeResolver {
      * costs a new record.
      */
     private final Decision.AddScope[] added = new Decision.AddScope[256];
+    /** {@code scope.add-always} joined by spaces, before the policy; null when empty. */
+    private final String addAlways;
+    private final ScopeDemotions demotions;
 
     public ScopeResolver(ScopegateConfig.Scope config) {
+        this(config, ScopeDemotions.NONE);
+    }
+
+    /**
+     * @param demotions the candidates the IdP rejected, read at each decision (they outlive this
+     *                  resolver: a reload builds a new one around the same demotions)
+     */
+    public ScopeResolver(ScopegateConfig.Scope config, ScopeDemotions demotions) {
         Objects.requireNonNull(config, "config");
+        this.demotions = Objects.requireNonNull(demotions, "demotions");
+        this.addAlways = config.addAlways().isEmpty() ? null : String.join(" ", config.addAlways());
         this.sources = config.sources().toArray(new Source[0]);
         this.trigger = Objects.requireNonNull(config.trigger(), "trigger");
         this.defaultScope = config.defaultScope();
@@ -97,7 +110,7 @@ public final class ScopeResolver {
         Objects.requireNonNull(facts, "facts");
         Decision early = precheck(request);
         if (early != null) {
-            return early;
+            return early == SCOPE_PRESENT && addAlways != null ? addAlways(request, facts) : early;
         }
         for (int i = 0; i < sources.length; i++) {
             Source source = sources[i];
@@ -108,7 +121,10 @@ public final class ScopeResolver {
             if (candidate != null) {
                 String scope = policy.apply(candidate, facts.scopesSupported(), null);
                 if (scope != null) {
-                    return addScope(scope, source);
+                    scope = withAlways(scope, facts);
+                    if (!demoted(request, source, scope)) {
+                        return addScope(scope, source);
+                    }
                 }
             }
         }
@@ -164,8 +180,13 @@ public final class ScopeResolver {
             List<Explanation.Cut> cuts = new ArrayList<>();
             String result = policy.apply(candidate, facts.scopesSupported(), cuts);
             Explanation.Status status;
+            if (result != null) {
+                result = withAlways(result, facts);
+            }
             if (result == null) {
                 status = Explanation.Status.EMPTY_AFTER_POLICY;
+            } else if (demoted(request, source, result)) {
+                status = Explanation.Status.DEMOTED;
             } else if (!settled) {
                 status = Explanation.Status.WON;
                 winner = source;
@@ -179,6 +200,48 @@ public final class ScopeResolver {
         return new Explanation(request.clientId(), request.redirectUri(), request.resource(),
                 families.familyOf(request.redirectUri()), chain, winner, scope,
                 decision.getClass().getSimpleName(), decision);
+    }
+
+    /** Whether this exact candidate was demoted for this client ({@link ScopeDemotions}). */
+    private boolean demoted(AuthorizationRequest r, Source source, String scope) {
+        return demotions != ScopeDemotions.NONE && demotions.isDemoted(r.clientId(), source, scope);
+    }
+
+    /**
+     * {@code scope} plus the {@code scope.add-always} scopes it lacks (those the policy lets
+     * through: {@code deny} and {@code only-supported} apply to them too), space-separated.
+     */
+    private String withAlways(String scope, Facts facts) {
+        if (addAlways == null) {
+            return scope;
+        }
+        String extra = missingAlways(scope, facts);
+        return extra == null ? scope : scope + " " + extra;
+    }
+
+    /** The {@code scope.add-always} scopes, after the policy, that {@code have} lacks; null when none. */
+    private String missingAlways(String have, Facts facts) {
+        String allowed = policy.apply(addAlways, facts.scopesSupported(), null);
+        if (allowed == null) {
+            return null;
+        }
+        StringBuilder extra = null;
+        for (String token : allowed.split(" ")) {
+            if (!ScopeTokens.contains(have, token)) {
+                extra = extra == null ? new StringBuilder(token) : extra.append(' ').append(token);
+            }
+        }
+        return extra == null ? null : extra.toString();
+    }
+
+    /** {@code scope.add-always} for a request with a scope of its own: extend it when it lacks some. */
+    private Decision addAlways(AuthorizationRequest r, Facts facts) {
+        String own = r.scope().strip();
+        String extra = missingAlways(own, facts);
+        if (extra == null) {
+            return SCOPE_PRESENT;
+        }
+        return new Decision.AddAlways(extra, own + " " + extra, dryRun, prompt.promptFor(extra));
     }
 
     /**

@@ -71,22 +71,30 @@ final class AuthorizationRewrite {
     private final ParamCache values;
     /** The learned issuer whose endpoint a request target addresses; null: the configured issuer. */
     private final Function<String, ServerMetadata> issuerOf;
+    /** Reads the IdP's answers to rewritten requests (counts them, demotes rejected scopes). */
+    private final RewriteOutcomes outcomes;
+    /** {@code compat.add-iss}. */
+    private final AddIss iss;
 
     AuthorizationRewrite(Supplier<ScopegateConfig> config, ScopeNormalizer normalizer,
                          Supplier<ClientFamilies> families, ScopeMetrics metrics, AuditLog audit,
                          PendingScopes pending, ParamCache values) {
-        this(config, normalizer, families, metrics, audit, pending, values, target -> null);
+        this(config, normalizer, families, metrics, audit, pending, values, target -> null, RewriteFeedback.detached());
     }
 
     /**
      * @param issuerOf the learned issuer ({@code metadata.issuers}) whose endpoint a request
      *     target (a path, or an origin-form URI) addresses, or null for the configured issuer:
      *     its metadata are the server facts of the decision
+     * @param feedback reads the IdP's answers to rewritten requests (outcomes, demotions, {@code iss})
      */
     AuthorizationRewrite(Supplier<ScopegateConfig> config, ScopeNormalizer normalizer,
                          Supplier<ClientFamilies> families, ScopeMetrics metrics, AuditLog audit,
-                         PendingScopes pending, ParamCache values, Function<String, ServerMetadata> issuerOf) {
+                         PendingScopes pending, ParamCache values, Function<String, ServerMetadata> issuerOf,
+                         RewriteFeedback feedback) {
         this.issuerOf = Objects.requireNonNull(issuerOf, "issuerOf");
+        this.outcomes = new RewriteOutcomes(feedback.metrics(), feedback.demotions(), audit);
+        this.iss = new AddIss(feedback.issuer(), feedback.metrics(), com.github.benmanes.caffeine.cache.Ticker.systemTicker());
         this.config = Objects.requireNonNull(config, "config");
         this.normalizer = Objects.requireNonNull(normalizer, "normalizer");
         this.families = Objects.requireNonNull(families, "families");
@@ -118,6 +126,9 @@ final class AuthorizationRewrite {
         ScopeResolver resolver = normalizer.resolver(); // one snapshot: what is read is what it decides on
         AuthorizationRequest ar = AuthorizationParams.read(text, from, text.length(), true, resolver.readsState(),
                 values);
+        if (config.get().compat().addIss()) {
+            iss.remember(ar.redirectUri());
+        }
         Decision d = normalizer.decideNow(ar, resolver, issuerOf.apply(path));
         if (d instanceof Decision.Pending pendingDecision) {
             CompletableFuture<Decision> later = pendingDecision.decision();
@@ -142,6 +153,15 @@ final class AuthorizationRewrite {
             if (scope != null) {
                 String rewritten = withScope(text, from, ar, scope, add.prompt(), values);
                 request.setUri(head == null ? rewritten : head + rewritten);
+                return new Plan.Forward(outcomeTap(RouteKind.AUTHORIZE, ar, add, text, from));
+            }
+            return Plan.FORWARD;
+        }
+        if (d instanceof Decision.AddAlways always) {
+            if (addedAlways(ar, always, RouteKind.AUTHORIZE)) {
+                String rewritten = withAlways(text, from, always, values);
+                request.setUri(head == null ? rewritten : head + rewritten);
+                return new Plan.Forward(alwaysTap(RouteKind.AUTHORIZE, ar, text, from));
             }
             return Plan.FORWARD;
         }
@@ -170,6 +190,9 @@ final class AuthorizationRewrite {
             ScopeResolver resolver = normalizer.resolver();
             AuthorizationRequest ar = AuthorizationParams.read(raw, 0, raw.length(), false, resolver.readsState(),
                     values);
+            if (config.get().compat().addIss()) {
+                iss.remember(ar.redirectUri());
+            }
             ServerMetadata server = head == null ? null : issuerOf.apply(head.uri());
             return normalizer.decide(ar, resolver, server).handle((d, e) -> {
                 if (e != null) {
@@ -179,11 +202,18 @@ final class AuthorizationRewrite {
                 if (d instanceof Decision.AddScope add) {
                     String scope = added(ar, add, kind);
                     return scope == null ? BodyRewriter.UNCHANGED : new BodyRewriter.Result.Replace(
-                            withScope(raw, 0, ar, scope, add.prompt(), values).getBytes(StandardCharsets.ISO_8859_1));
+                            withScope(raw, 0, ar, scope, add.prompt(), values).getBytes(StandardCharsets.ISO_8859_1),
+                            outcomeTap(kind, ar, add, raw, 0));
+                }
+                if (d instanceof Decision.AddAlways always) {
+                    return !addedAlways(ar, always, kind) ? BodyRewriter.UNCHANGED : new BodyRewriter.Result.Replace(
+                            withAlways(raw, 0, always, values).getBytes(StandardCharsets.ISO_8859_1),
+                            alwaysTap(kind, ar, raw, 0));
                 }
                 Outcome o = outcome(ar, d, kind, raw, 0);
                 if (o.reply() != null) {
-                    return new BodyRewriter.Result.Reply(o.reply());
+                    return new BodyRewriter.Result.Reply(kind == RouteKind.AUTHORIZE
+                            ? withIss(o.reply(), pathOf(head.uri())) : o.reply());
                 }
                 return BodyRewriter.UNCHANGED;
             });
@@ -205,6 +235,85 @@ final class AuthorizationRewrite {
         }
         AuthorizationParams params = AuthorizationParams.parse(text, from, text.length());
         return params.withScope(encoded, prompt == null || params.hasPrompt() ? null : promptParam(prompt));
+    }
+
+    /**
+     * {@code text} with its parameters' (from {@code from} to the end) own {@code scope} value
+     * extended by the decision's {@code added} scopes ({@code scope.add-always}) and its
+     * {@code prompt} appended when they name none.
+     */
+    static String withAlways(String text, int from, Decision.AddAlways always, ParamCache values) {
+        AuthorizationParams params = AuthorizationParams.parse(text, from, text.length());
+        String prompt = always.prompt() == null || params.hasPrompt() ? null : promptParam(always.prompt());
+        return params.withScopeExtended(values.encode(always.added()), prompt);
+    }
+
+    /** Counts and audits a {@code scope.add-always} extension; false in dry-run (forward unchanged). */
+    private boolean addedAlways(AuthorizationRequest ar, Decision.AddAlways always, RouteKind kind) {
+        String family = families.get().familyOf(ar.redirectUri());
+        outcomes.addAlways(family);
+        audit.addAlways(ar.clientId(), family, always.added(), always.dryRun(), kind.label());
+        return !always.dryRun();
+    }
+
+    /** The tap that reads the IdP's answer to a request given {@code add}'s scope. */
+    private ResponseTap outcomeTap(RouteKind kind, AuthorizationRequest ar, Decision.AddScope add, String text,
+                                   int from) {
+        return outcomes.tap(kind, ar.clientId(), add.source(), SOURCE_LABELS[add.source().ordinal()],
+                families.get().familyOf(ar.redirectUri()), add.scope(), ar.redirectUri(),
+                AuthorizationParams.first(text, from, text.length(), OAuthParams.STATE));
+    }
+
+    /** The tap of a request extended by {@code scope.add-always}: counted, never demoted. */
+    private ResponseTap alwaysTap(RouteKind kind, AuthorizationRequest ar, String text, int from) {
+        return outcomes.tap(kind, ar.clientId(), null, RewriteOutcomes.ADD_ALWAYS,
+                families.get().familyOf(ar.redirectUri()), ar.scope(), ar.redirectUri(),
+                AuthorizationParams.first(text, from, text.length(), OAuthParams.STATE));
+    }
+
+    /**
+     * {@code plan} of a request to the authorization endpoint at {@code path}, given
+     * {@code compat.add-iss}: its taps then add {@code iss} to the IdP's answer, and a local
+     * error redirect gets it too. Unchanged when the key is off.
+     */
+    Plan withIss(Plan plan, String path) {
+        if (!config.get().compat().addIss()) {
+            return plan;
+        }
+        if (plan instanceof Plan.Forward f) {
+            return new Plan.Forward(iss.atAuthorizationEndpoint(path, f.tap()));
+        }
+        if (plan instanceof Plan.Respond r) {
+            iss.amend(r.response(), path, true);
+            return r;
+        }
+        if (plan instanceof Plan.Defer d) {
+            return new Plan.Defer(d.plan().thenApply(p -> withIss(p, path)));
+        }
+        return plan;
+    }
+
+    /** The tap of a form request to the authorization endpoint at {@code path}: adds {@code iss} when on, else null. */
+    /* nullable */ ResponseTap issTap(String path) {
+        return config.get().compat().addIss() ? iss.atAuthorizationEndpoint(path, null) : null;
+    }
+
+    /** The tap of a request to another IdP path: adds {@code iss} to a resumed authorization response, else null. */
+    /* nullable */ ResponseTap issElsewhere(String path) {
+        return config.get().compat().addIss() ? iss.elsewhere(path) : null;
+    }
+
+    /** A local reply to a form request at {@code path}: an error redirect gets {@code iss} when on. */
+    FullHttpResponse withIss(FullHttpResponse reply, String path) {
+        if (config.get().compat().addIss()) {
+            iss.amend(reply, path, true);
+        }
+        return reply;
+    }
+
+    private static String pathOf(String uri) {
+        int q = uri.indexOf('?');
+        return q < 0 ? uri : uri.substring(0, q);
     }
 
     private static String promptParam(String prompt) {

@@ -29,10 +29,10 @@ final class AuthorizeRoute implements Route {
     public Plan plan(HttpRequest request, String path) {
         HttpMethod method = request.method();
         if (method.equals(HttpMethod.GET)) {
-            return rewrite.query(request, path);
+            return rewrite.withIss(rewrite.query(request, path), path);
         }
         if (method.equals(HttpMethod.POST) && Http.isForm(request)) {
-            return new Plan.BufferBody(config.get().limits().maxFormBytes(), form, null);
+            return new Plan.BufferBody(config.get().limits().maxFormBytes(), form, rewrite.issTap(path));
         }
         return Plan.FORWARD;
     }

@@ -20,8 +20,15 @@ public interface BodyRewriter {
         /** Forward the original body unchanged. */
         record Unchanged() implements Result {}
 
-        /** Forward these bytes instead (Content-Length is set by the frontend). */
-        record Replace(byte[] body) implements Result {}
+        /**
+         * Forward these bytes instead (Content-Length is set by the frontend); {@code tap}
+         * (nullable) also observes the response, before the plan's own tap.
+         */
+        record Replace(byte[] body, /* nullable */ ResponseTap tap) implements Result {
+            public Replace(byte[] body) {
+                this(body, null);
+            }
+        }
 
         /** Answer locally. */
         record Reply(FullHttpResponse response) implements Result {}

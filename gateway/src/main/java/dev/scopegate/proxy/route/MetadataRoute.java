@@ -2,6 +2,7 @@ package dev.scopegate.proxy.route;
 
 import dev.scopegate.oauth.metadata.IssuerPaths;
 import dev.scopegate.oauth.metadata.LearnedIssuers;
+import dev.scopegate.oauth.metadata.IssAdvertisement;
 import dev.scopegate.oauth.metadata.MetadataService;
 import dev.scopegate.proxy.ErrorResponder;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -10,6 +11,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.BooleanSupplier;
 
 /**
  * Authorization server metadata (RFC 8414) and OpenID discovery documents, served from the
@@ -27,14 +29,18 @@ final class MetadataRoute implements Route {
 
     private final MetadataService metadata;
     private final /* nullable */ LearnedIssuers issuers;
+    /** {@code compat.add-iss} on when true; null: never (the old constructor). */
+    private final /* nullable */ BooleanSupplier addIss;
+    private final IssAdvertisement issAdvertisement = new IssAdvertisement();
 
     MetadataRoute(MetadataService metadata) {
-        this(metadata, null);
+        this(metadata, null, null);
     }
 
-    MetadataRoute(MetadataService metadata, /* nullable */ LearnedIssuers issuers) {
+    MetadataRoute(MetadataService metadata, /* nullable */ LearnedIssuers issuers, /* nullable */ BooleanSupplier addIss) {
         this.metadata = Objects.requireNonNull(metadata, "metadata");
         this.issuers = issuers;
+        this.addIss = addIss;
     }
 
     @Override
@@ -44,7 +50,7 @@ final class MetadataRoute implements Route {
         }
         Optional<MetadataService.Served> served = metadata.documentFor(path);
         if (served.isPresent() && served.get().status() != 503) {
-            return new Plan.Respond(toResponse(served.get()));
+            return new Plan.Respond(toResponse(advertised(served.get())));
         }
         // nothing cached yet: one fetch, shared by every request waiting for it
         return new Plan.Defer(metadata.documentForAsync(path).handle((doc, e) -> {
@@ -52,7 +58,7 @@ final class MetadataRoute implements Route {
                 return new Plan.Respond(ErrorResponder.response(HttpResponseStatus.SERVICE_UNAVAILABLE,
                         "Service Unavailable: authorization server metadata not available yet"));
             }
-            return new Plan.Respond(toResponse(doc.get()));
+            return new Plan.Respond(toResponse(advertised(doc.get())));
         }));
     }
 
@@ -70,9 +76,19 @@ final class MetadataRoute implements Route {
     }
 
     /** A learned issuer's document at {@code path} when cached; otherwise the IdP answers. */
-    private static Plan served(MetadataService service, String path) {
+    private Plan served(MetadataService service, String path) {
         Optional<MetadataService.Served> doc = service.documentFor(path);
-        return doc.isPresent() && doc.get().status() == 200 ? new Plan.Respond(toResponse(doc.get())) : Plan.FORWARD;
+        return doc.isPresent() && doc.get().status() == 200
+                ? new Plan.Respond(toResponse(advertised(doc.get()))) : Plan.FORWARD;
+    }
+
+    /** {@code s} advertising {@code iss} in authorization responses when {@code compat.add-iss} is on. */
+    private MetadataService.Served advertised(MetadataService.Served s) {
+        if (addIss == null || s.status() != 200 || !addIss.getAsBoolean()) {
+            return s;
+        }
+        byte[] body = issAdvertisement.apply(s.body());
+        return body == s.body() ? s : new MetadataService.Served(s.status(), s.contentType(), body);
     }
 
     private static FullHttpResponse toResponse(MetadataService.Served s) {

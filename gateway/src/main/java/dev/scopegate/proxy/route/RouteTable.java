@@ -112,6 +112,7 @@ public final class RouteTable implements RequestRouter {
     private final Route token;
     private final Route serverMetadata;
     private final Route resourceMetadata;
+    private final AuthorizationRewrite rewrite;
     private volatile Derived derived;
     /** The wait for the first metadata shared by the requests that arrive before it (one per round). */
     private volatile CompletableFuture<Boolean> endpointWait;
@@ -119,18 +120,41 @@ public final class RouteTable implements RequestRouter {
     public RouteTable(Supplier<ScopegateConfig> config, MetadataService metadata, ResourceMetadataCache resources,
                       ScopeNormalizer normalizer, RegistrationRepository registrations, ScopeMetrics metrics,
                       AuditLog audit, Clock clock, PendingScopes pending) {
-        this(config, metadata, null, resources, normalizer, registrations, metrics, audit, clock, pending);
+        this(config, metadata, null, resources, normalizer, registrations, metrics, audit, clock, pending,
+                RewriteFeedback.detached());
     }
 
     /** @param issuers the learned issuers ({@code metadata.issuers.learn}), or null when off */
     public RouteTable(Supplier<ScopegateConfig> config, MetadataService metadata, /* nullable */ LearnedIssuers issuers,
                       ResourceMetadataCache resources, ScopeNormalizer normalizer, RegistrationRepository registrations,
                       ScopeMetrics metrics, AuditLog audit, Clock clock, PendingScopes pending) {
+        this(config, metadata, issuers, resources, normalizer, registrations, metrics, audit, clock, pending,
+                RewriteFeedback.detached());
+    }
+
+    /** @param feedback reads the IdP's answers to what the routes change (outcomes, demotions, {@code iss}) */
+    public RouteTable(Supplier<ScopegateConfig> config, MetadataService metadata, ResourceMetadataCache resources,
+                      ScopeNormalizer normalizer, RegistrationRepository registrations, ScopeMetrics metrics,
+                      AuditLog audit, Clock clock, PendingScopes pending, RewriteFeedback feedback) {
+        this(config, metadata, null, resources, normalizer, registrations, metrics, audit, clock, pending, feedback);
+    }
+
+    /**
+     * @param issuers the learned issuers ({@code metadata.issuers.learn}), or null when off
+     * @param feedback reads the IdP's answers to what the routes change (outcomes, demotions, {@code iss});
+     *     its issuer is the configured one's, replaced here by the learned issuer under whose path a request is
+     */
+    public RouteTable(Supplier<ScopegateConfig> config, MetadataService metadata, /* nullable */ LearnedIssuers issuers,
+                      ResourceMetadataCache resources, ScopeNormalizer normalizer, RegistrationRepository registrations,
+                      ScopeMetrics metrics, AuditLog audit, Clock clock, PendingScopes pending, RewriteFeedback feedback) {
         this.config = Objects.requireNonNull(config, "config");
         this.metadata = Objects.requireNonNull(metadata, "metadata");
         this.issuers = issuers;
         AuthorizationRewrite rewrite = new AuthorizationRewrite(config, normalizer, this::families, metrics, audit,
-                pending, new ParamCache(PARAM_CACHE_SLOTS), this::learnedIssuerOf);
+                pending, new ParamCache(PARAM_CACHE_SLOTS), this::learnedIssuerOf,
+                issuers == null ? feedback : new RewriteFeedback(feedback.metrics(), feedback.demotions(),
+                        path -> issuerNameFor(path, feedback.issuer())));
+        this.rewrite = rewrite;
         // compat.resource-parameter wraps the endpoints that take RFC 8707 resource parameters
         this.authorize = new ResourceParameterRoute(config, new AuthorizeRoute(config, rewrite), true);
         this.par = new ResourceParameterRoute(config, new ParRoute(config, rewrite), false);
@@ -139,7 +163,7 @@ public final class RouteTable implements RequestRouter {
         this.registrationManagement = new RegistrationManagementRoute(config, registrations, metrics, audit, clock);
         this.token = new ResourceParameterRoute(config,
                 new TokenLearningRoute(config, registrations, pending, metrics, clock), false);
-        this.serverMetadata = new MetadataRoute(metadata, issuers);
+        this.serverMetadata = new MetadataRoute(metadata, issuers, () -> config.get().compat().addIss());
         this.resourceMetadata = new ResourceMetadataRoute(config, metadata, resources);
     }
 
@@ -193,6 +217,32 @@ public final class RouteTable implements RequestRouter {
     }
 
     /**
+     * The issuer {@code compat.add-iss} names for an answer to a request to {@code path}: the learned
+     * issuer whose endpoint it is or under whose path it lies (its login and consent steps), the
+     * longest such; else {@code configured}'s.
+     */
+    private /* nullable */ String issuerNameFor(String path, IssuerOf configured) {
+        ServerMetadata learned = learnedIssuerOf(path);
+        if (learned != null) {
+            return learned.issuer();
+        }
+        String best = null;
+        int bestLength = -1;
+        for (Map.Entry<String, MetadataService> e : issuers.all().entrySet()) {
+            String prefix = e.getKey();
+            if (prefix.length() > bestLength && path.startsWith(prefix)
+                    && (path.length() == prefix.length() || path.charAt(prefix.length()) == '/')) {
+                ServerMetadata m = e.getValue().cachedOrNull();
+                if (m != null) {
+                    best = m.issuer();
+                    bestLength = prefix.length();
+                }
+            }
+        }
+        return best != null ? best : configured.issuerFor(path);
+    }
+
+    /**
      * The learned issuer whose endpoint {@code target} (a path, or an origin-form URI whose query
      * is ignored) addresses, or null: the configured issuer's, or no endpoint. Allocates nothing
      * while no issuer is learned.
@@ -223,7 +273,8 @@ public final class RouteTable implements RequestRouter {
             case TOKEN -> token.plan(request, path);
             case METADATA -> path.startsWith(ResourceMetadataRoute.PREFIX)
                     ? resourceMetadata.plan(request, path) : serverMetadata.plan(request, path);
-            case PASS_THROUGH, EXTRA_ROUTE -> Plan.FORWARD;
+            case PASS_THROUGH -> passThrough(path);
+            case EXTRA_ROUTE -> Plan.FORWARD;
         };
     }
 
@@ -245,6 +296,15 @@ public final class RouteTable implements RequestRouter {
             endpointWait = w;
         }
         return w;
+    }
+
+    /**
+     * Another request to the IdP: with {@code compat.add-iss}, an authorization response it may
+     * resume (the IdP's login or consent step) gets {@code iss}; otherwise untouched.
+     */
+    private Plan passThrough(String path) {
+        ResponseTap iss = rewrite.issElsewhere(path);
+        return iss == null ? Plan.FORWARD : new Plan.Forward(iss);
     }
 
     /** The client families of the current config (metric and audit labels). */

@@ -40,6 +40,7 @@ final class Fixtures {
                 Source.RESOURCE, Source.DEFAULT);
         String defaultScope = "";
         List<String> deny = List.of();
+        List<String> addAlways = List.of();
         boolean onlySupported = true;
         boolean acceptCommas = true;
         OnUnresolved onUnresolved = OnUnresolved.FORWARD;
@@ -52,6 +53,7 @@ final class Fixtures {
         Cfg sources(Source... s) { sources = List.of(s); return this; }
         Cfg defaultScope(String s) { defaultScope = s; return this; }
         Cfg deny(String... d) { deny = List.of(d); return this; }
+        Cfg addAlways(String... a) { addAlways = List.of(a); return this; }
         Cfg onlySupported(boolean b) { onlySupported = b; return this; }
         Cfg acceptCommas(boolean b) { acceptCommas = b; return this; }
         Cfg reject() { onUnresolved = OnUnresolved.REJECT; return this; }
@@ -61,7 +63,7 @@ final class Fixtures {
         Cfg families(Family... f) { families = List.of(f); return this; }
 
         ScopegateConfig.Scope build() {
-            return new ScopegateConfig.Scope(trigger, sources, defaultScope, deny, onlySupported, acceptCommas,
+            return new ScopegateConfig.Scope(trigger, sources, defaultScope, deny, addAlways, onlySupported, acceptCommas,
                     onUnresolved, offlineAccessPrompt, dryRun, clients, families, new ScopegateConfig.Learn(true, true),
                     new ScopegateConfig.Document(false, 65536, Duration.ofSeconds(5)));
         }

@@ -19,7 +19,7 @@ class RegistrationScopesTest {
 
     static ScopegateConfig.Scope scope(List<Source> sources, String def, List<String> deny) {
         ScopegateConfig.Scope d = ConfigLoader.defaults().scope();
-        return new ScopegateConfig.Scope(d.trigger(), sources, def, deny, true, true, d.onUnresolved(),
+        return new ScopegateConfig.Scope(d.trigger(), sources, def, deny, List.of(), true, true, d.onUnresolved(),
                 d.offlineAccessPrompt(), false, Map.of("x", "openid"),
                 List.of(new Family("chatgpt", List.of("chatgpt.com"), "files:read,files:write")), d.learn(), d.document(),
                 true);

@@ -174,7 +174,7 @@ class ScopeResolverProperties {
                 Arbitraries.of(OnUnresolved.class), bool).as((t, u, dry) -> new Object[] {t, u, dry});
         return Combinators.combine(sources, deny, bool, bool, scopes(), clients, families, modes)
                 .as((src, d, only, commas, def, cl, fam, m) -> new ScopegateConfig.Scope((Trigger) m[0], src, def,
-                        d, only, commas, (OnUnresolved) m[1],
+                        d, List.of(), only, commas, (OnUnresolved) m[1],
                         ScopegateConfig.OfflineAccessPrompt.CONSENT, (Boolean) m[2], cl, fam,
                         new ScopegateConfig.Learn(true, true),
                         new ScopegateConfig.Document(false, 65536, Duration.ofSeconds(5))));
