@@ -52,6 +52,7 @@ import dev.scopegate.proxy.upstream.UpstreamFailure;
 import dev.scopegate.store.RegistrationRepository;
 import dev.scopegate.store.RegistrationStore;
 import dev.scopegate.store.redis.RedisRegistrationStore;
+import dev.scopegate.tls.DefaultClientTls;
 import dev.scopegate.tls.ReloadingSslContext;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.handler.ssl.SslContext;
@@ -135,8 +136,10 @@ public final class Gateway implements AutoCloseable {
             TlsMetrics tlsMetrics = new TlsMetrics(registry);
             ReloadingSslContext idpTls = initial.upstream().tls().configured()
                     ? parts.own("upstream.tls", ReloadingSslContext.client(initial.upstream().tls(), tlsMetrics)) : null;
+            // The JDK-default client TLS context (trust store load) is built after the listener opens.
+            DefaultClientTls defaultTls = new DefaultClientTls();
             NettyHttpFetcher.Builder fetcherBuilder = NettyHttpFetcher.builder(transport.workers())
-                    .channelType(transport.channelType()).resolverExecutor(blocking);
+                    .channelType(transport.channelType()).resolverExecutor(blocking).sslContext(defaultTls);
             if (idpTls != null) {
                 fetcherBuilder.sslContext(upstreamUrl, idpTls);
             }
@@ -154,7 +157,7 @@ public final class Gateway implements AutoCloseable {
             // connected to, so a DNS answer that changes between check and connect gains nothing.
             boolean allowPrivate = initial.scope().document().allowPrivate();
             NettyHttpFetcher documentFetcher = parts.own("document fetcher", NettyHttpFetcher.builder(transport.workers())
-                    .channelType(transport.channelType()).resolverExecutor(blocking)
+                    .channelType(transport.channelType()).resolverExecutor(blocking).sslContext(defaultTls)
                     .addressFilter(a -> AddressGuard.permitted(a, allowPrivate)).build());
             ClientIdMetadataDocuments documents = new ClientIdMetadataDocuments(initial.scope().document(),
                     documentFetcher, Resolver.system(), blocking, System::nanoTime);
@@ -181,7 +184,7 @@ public final class Gateway implements AutoCloseable {
                     new OffLoopResolverGroup(blocking),
                     new UpstreamClient.Settings(initial.upstream().connectTimeout(), initial.upstream().maxConnections(),
                             transport.threads(), initial.upstream().idleTimeout(), 65536),
-                    upstreamTls(Origin.of(upstreamUrl), idpTls)));
+                    upstreamTls(Origin.of(upstreamUrl), idpTls, defaultTls)));
             ScopegateConfig.Listen listen = initial.listen();
             ReloadingSslContext listenerTls = listen.tls().enabled()
                     ? parts.own("listen.tls", ReloadingSslContext.server(listen.tls(), tlsMetrics)) : null;
@@ -212,6 +215,7 @@ public final class Gateway implements AutoCloseable {
                 parts.push("health listener", health::close);
             }
             bind("listen", listen.host(), listen.port(), proxy::start);
+            defaultTls.prewarm(blocking);
             Duration drain = listen.drainTimeout();
             parts.push("proxy listener", () -> proxy.shutdown(drain));
             watchCertificates(idpTls);
@@ -393,12 +397,13 @@ public final class Gateway implements AutoCloseable {
      * The TLS context of each upstream origin: {@code upstream.tls} for the IdP's origin (whichever
      * route reaches it), the JDK's trust store and no client certificate for every other.
      */
-    private static Function<Origin, SslContext> upstreamTls(Origin idp, /* nullable */ ReloadingSslContext idpTls) {
-        SslContext defaults = UpstreamClient.defaultSsl();
+    private static Function<Origin, SslContext> upstreamTls(Origin idp, /* nullable */ ReloadingSslContext idpTls,
+                                                            DefaultClientTls defaults) {
         if (idpTls == null) {
-            return origin -> defaults;
+            return origin -> defaults.get();
         }
-        return origin -> origin.port() == idp.port() && origin.host().equalsIgnoreCase(idp.host()) ? idpTls.get() : defaults;
+        return origin -> origin.port() == idp.port() && origin.host().equalsIgnoreCase(idp.host()) ? idpTls.get()
+                : defaults.get();
     }
 
     private static void watchCertificates(/* nullable */ ReloadingSslContext tls) throws java.io.IOException {

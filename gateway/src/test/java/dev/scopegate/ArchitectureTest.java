@@ -82,7 +82,7 @@ class ArchitectureTest {
             .whereLayer("Admin").mayOnlyBeAccessedByLayers("Root")
             .whereLayer("Proxy").mayOnlyBeAccessedByLayers("Root", "Admin")
             .whereLayer("Fetch").mayOnlyBeAccessedByLayers("Root")
-            .whereLayer("Tls").mayOnlyBeAccessedByLayers("Root", "Admin", "Proxy")
+            .whereLayer("Tls").mayOnlyBeAccessedByLayers("Root", "Admin", "Proxy", "Fetch")
             .whereLayer("OAuth").mayOnlyBeAccessedByLayers("Root", "Admin", "Proxy", "Fetch")
             .whereLayer("Store").mayOnlyBeAccessedByLayers("Root", "Admin", "Proxy", "OAuth")
             .whereLayer("Logging").mayOnlyBeAccessedByLayers("Root")

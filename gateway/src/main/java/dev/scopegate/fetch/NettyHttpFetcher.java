@@ -28,6 +28,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpContentException;
+import dev.scopegate.tls.DefaultClientTls;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
@@ -92,7 +93,8 @@ public final class NettyHttpFetcher implements HttpFetcher, AutoCloseable {
     private final EventLoopGroup group;
     private final Class<? extends Channel> channelType;
     private final Duration connectTimeout;
-    private final SslContext sslContext;
+    /** Built on first use unless given: loading the JDK trust store is a tenth of a second of startup. */
+    private final Supplier<SslContext> sslContext;
     /** {@code host:port} (host lower-case) of https origins with a context of their own. */
     private final Map<String, Supplier<SslContext>> originSslContexts;
     private final Executor resolverExecutor;
@@ -111,7 +113,7 @@ public final class NettyHttpFetcher implements HttpFetcher, AutoCloseable {
         this.group = b.group;
         this.channelType = b.channelType;
         this.connectTimeout = b.connectTimeout;
-        this.sslContext = b.sslContext != null ? b.sslContext : defaultSslContext();
+        this.sslContext = b.sslContext != null ? b.sslContext : new DefaultClientTls();
         this.originSslContexts = Map.copyOf(b.originSslContexts);
         if (b.resolverExecutor != null) {
             this.resolverExecutor = b.resolverExecutor;
@@ -188,14 +190,6 @@ public final class NettyHttpFetcher implements HttpFetcher, AutoCloseable {
         }
     }
 
-    private static SslContext defaultSslContext() {
-        try {
-            return SslContextBuilder.forClient().build();
-        } catch (SSLException e) {
-            throw new IllegalStateException("cannot build the default TLS client context", e);
-        }
-    }
-
     /** No address the host name resolved to is permitted by the fetcher's address filter. */
     public static final class AddressRejectedException extends IOException {
         public AddressRejectedException(String message) {
@@ -210,7 +204,7 @@ public final class NettyHttpFetcher implements HttpFetcher, AutoCloseable {
         private final EventLoopGroup group;
         private Class<? extends Channel> channelType = NioSocketChannel.class;
         private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
-        private SslContext sslContext;
+        private Supplier<SslContext> sslContext;
         private final Map<String, Supplier<SslContext>> originSslContexts = new HashMap<>();
         private Executor resolverExecutor;
         private Predicate<InetAddress> addressFilter = a -> true;
@@ -244,6 +238,13 @@ public final class NettyHttpFetcher implements HttpFetcher, AutoCloseable {
          * switched on for every connection whatever this context says.
          */
         public Builder sslContext(SslContext sslContext) {
+            Objects.requireNonNull(sslContext, "sslContext");
+            this.sslContext = () -> sslContext;
+            return this;
+        }
+
+        /** The client TLS context, asked at each new https connection (e.g. one built on first use). */
+        public Builder sslContext(Supplier<SslContext> sslContext) {
             this.sslContext = Objects.requireNonNull(sslContext, "sslContext");
             return this;
         }
@@ -469,7 +470,7 @@ public final class NettyHttpFetcher implements HttpFetcher, AutoCloseable {
                 ChannelPipeline p = ch.pipeline();
                 if (target.tls()) {
                     Supplier<SslContext> own = originSslContexts.get(originKey(target));
-                    SslContext context = own == null ? sslContext : own.get();
+                    SslContext context = own == null ? sslContext.get() : own.get();
                     SslHandler tls = context.newHandler(ch.alloc(), target.host(), target.port());
                     SSLEngine engine = tls.engine();
                     SSLParameters params = engine.getSSLParameters();
