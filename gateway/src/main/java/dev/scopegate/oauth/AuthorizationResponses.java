@@ -42,8 +42,9 @@ public final class AuthorizationResponses {
 
     /** The decoded response parameter {@code name} (query or fragment, see the class), or null. */
     public static /* nullable */ String param(String location, String name) {
-        Params p = location == null ? null : params(location);
-        return p == null ? null : p.first(name);
+        long range = location == null ? -1 : paramsRange(location);
+        // Params.first without building the Params: nothing allocated when there is no such name.
+        return range < 0 ? null : AuthorizationParams.first(location, (int) (range >>> 32), (int) range, name);
     }
 
     /** Whether {@code location} is an authorization response: it carries {@code code} or {@code error}. */

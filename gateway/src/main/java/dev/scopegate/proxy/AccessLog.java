@@ -28,6 +28,8 @@ public final class AccessLog {
     }
 
     private static final Logger log = LoggerFactory.getLogger("scopegate.access");
+    /** The characters of a path a line shows; a longer one is cut and followed by {@code ...}. */
+    private static final int MAX_SHOWN = 256;
 
     private final boolean structured;
     private final LineWriter lines;
@@ -53,9 +55,10 @@ public final class AccessLog {
         if (!log.isInfoEnabled()) {
             return;
         }
-        String shownPath = printable(path);
-        StringBuilder line = new StringBuilder(96 + shownPath.length());
-        line.append(clientIp).append(" \"").append(method).append(' ').append(shownPath).append("\" ");
+        StringBuilder line = new StringBuilder(96 + (path == null ? 1 : Math.min(path.length(), MAX_SHOWN + 3)));
+        line.append(clientIp).append(" \"").append(method).append(' ');
+        appendPrintable(line, path);
+        line.append("\" ");
         if (status < 0) {
             line.append("aborted");
         } else {
@@ -75,6 +78,7 @@ public final class AccessLog {
             lines.info(log, message);
             return;
         }
+        String shownPath = printable(path);
         StringBuilder ms = new StringBuilder(8);
         log.atInfo()
                 .addKeyValue("client_ip", clientIp).addKeyValue("method", method).addKeyValue("path", shownPath)
@@ -100,12 +104,33 @@ public final class AccessLog {
         return b.append(micros / 1000).append('.').append(micros % 1000 / 100);
     }
 
+    /** {@link #printable} appended to {@code b} without building it first (a long target is cut, not copied twice). */
+    private static void appendPrintable(StringBuilder b, String s) {
+        if (s == null) {
+            b.append('-');
+            return;
+        }
+        int max = Math.min(s.length(), MAX_SHOWN);
+        for (int i = 0; i < max; i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 || c > 0x7e || c == '"') {
+                b.append(escape(s, max));
+                return;
+            }
+        }
+        if (s.length() > max) {
+            b.append(s, 0, max).append("...");
+        } else {
+            b.append(s);
+        }
+    }
+
     /** Paths come from clients: keep log lines single-line and bounded. */
     static String printable(String s) {
         if (s == null) {
             return "-";
         }
-        int max = Math.min(s.length(), 256);
+        int max = Math.min(s.length(), MAX_SHOWN);
         for (int i = 0; i < max; i++) {
             char c = s.charAt(i);
             if (c < 0x20 || c > 0x7e || c == '"') {

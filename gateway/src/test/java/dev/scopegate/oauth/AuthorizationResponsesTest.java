@@ -1,7 +1,10 @@
 package dev.scopegate.oauth;
 
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.AlphaChars;
 import net.jqwik.api.constraints.NumericChars;
 import org.junit.jupiter.api.Test;
@@ -56,5 +59,25 @@ class AuthorizationResponsesTest {
         assertThat(out).isEqualTo(loc + "&iss=" + ENC);
         assertThat(AuthorizationResponses.param(out, "iss")).isEqualTo(ISS);
         assertThat(AuthorizationResponses.withIss(out, ISS)).isNull();
+    }
+
+    /** {@code param} reads the range in place; it answers as the parsed {@link Params} of that range. */
+    @Property
+    void paramAnswersAsTheParsedParams(@ForAll("locations") String location, @ForAll("names") String name) {
+        long range = AuthorizationResponses.paramsRange(location);
+        String expected = range < 0 ? null
+                : ParamCodec.parse(location.substring((int) (range >>> 32), (int) range)).first(name);
+        assertThat(AuthorizationResponses.param(location, name)).isEqualTo(expected);
+    }
+
+    @Provide
+    Arbitrary<String> locations() {
+        return Arbitraries.strings().withChars("ab=&?#%2Ber+rorcdstate").ofMaxLength(40)
+                .map(s -> "https://c.example/cb" + s);
+    }
+
+    @Provide
+    Arbitrary<String> names() {
+        return Arbitraries.of("error", "state", "code", "a", "", "e r");
     }
 }

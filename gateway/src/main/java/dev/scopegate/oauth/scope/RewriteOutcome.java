@@ -43,16 +43,29 @@ public record RewriteOutcome(boolean rejected, String error, boolean mayDemote) 
      */
     public static RewriteOutcome ofAuthorization(int status, /* nullable */ String location,
                                                  /* nullable */ String redirectUri, /* nullable */ String state) {
-        if (status < 300 || status >= 400 || location == null) {
-            return ACCEPTED;
-        }
-        String error = AuthorizationResponses.param(location, OAuthParams.ERROR);
+        String error = errorOf(status, location);
         if (error == null) {
             return ACCEPTED;
         }
         boolean own = AuthorizationResponses.targets(location, redirectUri)
                 && (state == null || state.equals(AuthorizationResponses.param(location, OAuthParams.STATE)));
         return new RewriteOutcome(true, errorLabel(error), own && INVALID_SCOPE.equals(error));
+    }
+
+    /**
+     * Whether {@link #ofAuthorization} with this status and {@code Location} can be anything but
+     * {@link #ACCEPTED}: an error redirect. Allocation-free when it is not one, so that a caller can
+     * skip computing the request's {@code state} for the common answer.
+     */
+    public static boolean isErrorRedirect(int status, /* nullable */ String location) {
+        return errorOf(status, location) != null;
+    }
+
+    private static /* nullable */ String errorOf(int status, /* nullable */ String location) {
+        if (status < 300 || status >= 400 || location == null) {
+            return null;
+        }
+        return AuthorizationResponses.param(location, OAuthParams.ERROR);
     }
 
     /**

@@ -260,15 +260,13 @@ final class AuthorizationRewrite {
     private ResponseTap outcomeTap(RouteKind kind, AuthorizationRequest ar, Decision.AddScope add, String text,
                                    int from) {
         return outcomes.tap(kind, ar.clientId(), add.source(), SOURCE_LABELS[add.source().ordinal()],
-                families.get().familyOf(ar.redirectUri()), add.scope(), ar.redirectUri(),
-                AuthorizationParams.first(text, from, text.length(), OAuthParams.STATE));
+                families.get().familyOf(ar.redirectUri()), add.scope(), ar.redirectUri(), text, from);
     }
 
     /** The tap of a request extended by {@code scope.add-always}: counted, never demoted. */
     private ResponseTap alwaysTap(RouteKind kind, AuthorizationRequest ar, String text, int from) {
         return outcomes.tap(kind, ar.clientId(), null, RewriteOutcomes.ADD_ALWAYS,
-                families.get().familyOf(ar.redirectUri()), ar.scope(), ar.redirectUri(),
-                AuthorizationParams.first(text, from, text.length(), OAuthParams.STATE));
+                families.get().familyOf(ar.redirectUri()), ar.scope(), ar.redirectUri(), text, from);
     }
 
     /**

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.scopegate.config.ScopegateConfig.Source;
 import dev.scopegate.metrics.OutcomeMetrics;
 import dev.scopegate.oauth.AuditLog;
+import dev.scopegate.oauth.AuthorizationParams;
 import dev.scopegate.oauth.OAuthParams;
 import dev.scopegate.oauth.scope.RewriteOutcome;
 import dev.scopegate.oauth.scope.ScopeDemotions;
@@ -46,11 +47,12 @@ final class RewriteOutcomes {
      *
      * @param scope       exactly the scope added (what a demotion is keyed by)
      * @param redirectUri the request's {@code redirect_uri}, nullable
-     * @param state       the request's {@code state}, nullable
+     * @param params      the request's parameters are {@code params[paramsFrom, params.length())}; its
+     *                    {@code state} is read from them only for an error redirect (rare)
      */
     ResponseTap tap(RouteKind kind, String clientId, Source source, String sourceLabel, String family, String scope,
-                    /* nullable */ String redirectUri, /* nullable */ String state) {
-        return new Tap(this, kind, clientId, source, sourceLabel, family, scope, redirectUri, state);
+                    /* nullable */ String redirectUri, String params, int paramsFrom) {
+        return new Tap(this, kind, clientId, source, sourceLabel, family, scope, redirectUri, params, paramsFrom);
     }
 
     void addAlways(String family) {
@@ -77,7 +79,13 @@ final class RewriteOutcomes {
     }
 
     record Tap(RewriteOutcomes outcomes, RouteKind kind, String clientId, Source source, String sourceLabel,
-               String family, String scope, String redirectUri, String state) implements ResponseTap {
+               String family, String scope, String redirectUri, String params, int paramsFrom)
+            implements ResponseTap {
+
+        /** The request's {@code state}, or null. */
+        String state() {
+            return AuthorizationParams.first(params, paramsFrom, params.length(), OAuthParams.STATE);
+        }
 
         @Override
         public int onHead(HttpResponse head) {
@@ -89,8 +97,10 @@ final class RewriteOutcomes {
                 }
                 return PAR_ERROR_CAP; // read the error body first
             }
-            outcomes.record(this, RewriteOutcome.ofAuthorization(status, head.headers().get(HttpHeaderNames.LOCATION),
-                    redirectUri, state));
+            String location = head.headers().get(HttpHeaderNames.LOCATION);
+            outcomes.record(this, RewriteOutcome.isErrorRedirect(status, location)
+                    ? RewriteOutcome.ofAuthorization(status, location, redirectUri, state())
+                    : RewriteOutcome.ACCEPTED);
             return 0;
         }
 

@@ -1,5 +1,11 @@
 package dev.scopegate.oauth.scope;
 
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.IntRange;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -53,5 +59,21 @@ class RewriteOutcomeTest {
         }
         assertThat(RewriteOutcome.errorLabel("c1-secret-client-id")).isEqualTo("other");
         assertThat(RewriteOutcome.errorLabel(null)).isEqualTo("other");
+    }
+
+    /** The tap's shortcut: an answer that is not an error redirect is {@link RewriteOutcome#ACCEPTED}, whatever the state. */
+    @Property
+    void isErrorRedirectIsWhatOfAuthorizationRejects(
+            @ForAll @IntRange(min = 100, max = 599) int status,
+            @ForAll("locations") String location) {
+        assertThat(RewriteOutcome.isErrorRedirect(status, location))
+                .isEqualTo(RewriteOutcome.ofAuthorization(status, location, CB, "s1") != RewriteOutcome.ACCEPTED)
+                .isEqualTo(RewriteOutcome.ofAuthorization(status, location, CB, null) != RewriteOutcome.ACCEPTED);
+    }
+
+    @Provide
+    Arbitrary<String> locations() {
+        return Arbitraries.strings().withChars("?#&=%65rorcdstate1").ofMaxLength(30)
+                .map(s -> CB + s).injectNull(0.05);
     }
 }

@@ -88,6 +88,14 @@ public class AccessLogBenchmark {
         access.exchange("127.0.0.1", "GET", "/oauth/authorize", 302, 0, 512, 1_500_000, 2_500_000, RouteKind.AUTHORIZE);
     }
 
+    /** The line of a reconnect: its target is longer than the 256 characters a line shows. */
+    @Benchmark
+    public void exchangeLongTarget() {
+        lines++;
+        access.exchange("127.0.0.1", "GET", Fixture.RECONNECT_URI, 302, 0, 512, 1_500_000, 2_500_000,
+                RouteKind.AUTHORIZE);
+    }
+
     @Benchmark
     public void requestThenExchange() {
         Blackhole.consumeCPU(REQUEST_WORK);
