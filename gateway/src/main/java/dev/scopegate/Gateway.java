@@ -207,6 +207,10 @@ public final class Gateway implements AutoCloseable {
             config.addListener(c -> declareOutcomeMeters(outcomeMetrics, c));
 
             // Start: probes answer (readiness 503) before traffic is taken, and go after it has drained.
+            boolean httpsIdp = "https".equalsIgnoreCase(upstreamUrl.getScheme()) && idpTls == null;
+            if (httpsIdp) {
+                defaultTls.get(); // the first metadata fetch needs it at once: not on an event loop
+            }
             metadata.start();
             bind("admin", initial.admin().host(), initial.admin().port(), admin::start);
             parts.push("admin listener", admin::close);
@@ -215,7 +219,9 @@ public final class Gateway implements AutoCloseable {
                 parts.push("health listener", health::close);
             }
             bind("listen", listen.host(), listen.port(), proxy::start);
-            defaultTls.prewarm(blocking);
+            if (!httpsIdp) {
+                defaultTls.prewarm(blocking);
+            }
             Duration drain = listen.drainTimeout();
             parts.push("proxy listener", () -> proxy.shutdown(drain));
             watchCertificates(idpTls);

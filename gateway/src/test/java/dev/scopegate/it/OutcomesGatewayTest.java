@@ -293,6 +293,22 @@ class OutcomesGatewayTest {
         assertThat(metric(outcome("default", "accepted", "none"))).isEqualTo(1);
     }
 
+    @Test
+    void aParWhoseResourceIsStrippedStillHasItsAnswerRead() throws Exception {
+        start("  sources: [registered, default]\n  default: a", "compat: {resource-parameter: strip}");
+        String c1 = register("a b");
+        idp.rejected.add("b");
+        String form = "response_type=code&client_id=" + c1 + "&redirect_uri=" + CB_ENC + "&state=st"
+                + "&resource=https%3A%2F%2Fmcp.example%2Fmcp";
+        HttpResponse<String> r = post(proxy("/oauth/par"), "application/x-www-form-urlencoded", form);
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(idp.parBodies.get(0)).doesNotContain("resource=").contains("&scope=a%20b");
+        assertThat(metric(outcome("registered", "rejected", "invalid_scope")))
+                .as("the outcome tap survives the resource-parameter rewrite").isEqualTo(1);
+        r = post(proxy("/oauth/par"), "application/x-www-form-urlencoded", form);
+        assertThat(r.statusCode()).as("demoted: falls through to default").isEqualTo(201);
+    }
+
     // ---- item 7 ----
 
     @Test
@@ -338,6 +354,14 @@ class OutcomesGatewayTest {
         // a redirect with code= to a URI no authorization request named is not touched
         assertThat(get(proxy("/elsewhere")).headers().firstValue("Location"))
                 .hasValue("https://unknown.example/cb?code=not-an-authorization-response-of-ours");
+        // nor, at the authorization endpoint itself, an IdP's redirect to a page of its own
+        idp.interaction = false;
+        idp.errorRedirect = "https://broker.example/error";
+        idp.rejected.add("a");
+        assertThat(authorize("c1", "").headers().firstValue("Location"))
+                .hasValue("https://broker.example/error?error=invalid_scope&state=st");
+        idp.rejected.clear();
+        idp.errorRedirect = null;
 
         String md = get(proxy("/.well-known/oauth-authorization-server")).body();
         assertThat(md).contains("\"authorization_response_iss_parameter_supported\":true");

@@ -210,6 +210,7 @@ public final class LearnedIssuers implements AutoCloseable {
             };
             boolean kept = outcome == Outcome.LEARNED && keep(issuerPath, service);
             if (kept) {
+                service.reconfigure(refresh, augment); // a reload during the probe applies to it too
                 service.start(); // refresh from now on (the first round is after refresh: it is cached)
                 log.info("learned issuer {} from its metadata", service.cachedOrNull().issuer());
             } else {

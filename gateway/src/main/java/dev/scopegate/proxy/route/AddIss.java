@@ -20,11 +20,11 @@ import java.util.concurrent.CompletionStage;
  * <ol>
  *   <li>a {@code 3xx} whose {@code Location} carries {@code code} or {@code error} in its query, or
  *       in its fragment (response mode {@code fragment});</li>
- *   <li>answering a request to the authorization endpoint, or to any other IdP path (the IdP's
- *       login and consent pages that resume the request, e.g. oidc-provider's
- *       {@code /auth/<uid>}) when the {@code Location} goes to a {@code redirect_uri} named by an
- *       authorization or PAR request in the last {@link #PENDING_FOR} (at most
- *       {@link #PENDING_MAX} remembered).</li>
+ *   <li>going to a {@code redirect_uri} named by an authorization or PAR request in the last
+ *       {@link #PENDING_FOR} (each request naming it restarts that time; at most
+ *       {@link #PENDING_MAX} remembered), whether it answers the authorization endpoint or another
+ *       IdP path (the login and consent pages that resume the request, e.g. oidc-provider's
+ *       {@code /auth/<uid>}). scopegate's own error redirect needs no such record.</li>
  * </ol>
  * {@code iss} goes where the other parameters are; every other byte of {@code Location} is kept.
  * A {@code form_post} response (an HTML page that posts to the client) is left alone.
@@ -50,16 +50,16 @@ final class AddIss {
     /** An authorization or PAR request named {@code redirectUri} (nullable): its answer may come from elsewhere. */
     void remember(/* nullable */ String redirectUri) {
         if (redirectUri != null && !redirectUri.isEmpty()) {
-            String key = AuthorizationResponses.target(redirectUri);
-            if (!redirectUri.equals(pending.getIfPresent(key))) {
-                pending.put(key, redirectUri);
-            }
+            // written at every request, so a redirect_uri in use never expires between two of them
+            pending.put(AuthorizationResponses.target(redirectUri), redirectUri);
         }
     }
 
     /** The tap of a request to the authorization endpoint at {@code path}, after {@code inner} (nullable). */
     ResponseTap atAuthorizationEndpoint(String path, /* nullable */ ResponseTap inner) {
-        return ResponseTaps.both(inner, new Tap(this, path, true));
+        // the IdP's own redirects (to its login page, to a broker) are not authorization responses:
+        // here too only one to a redirect_uri an authorization or PAR request named gets iss
+        return ResponseTaps.both(inner, new Tap(this, path, false));
     }
 
     /** The tap of a request to another IdP path. */
@@ -67,8 +67,13 @@ final class AddIss {
         return new Tap(this, path, false);
     }
 
-    /** Adds {@code iss} to {@code head}'s {@code Location} when the rule (see the class) holds. */
-    void amend(HttpResponse head, String path, boolean authorizationEndpoint) {
+    /**
+     * Adds {@code iss} to {@code head}'s {@code Location} when the rule (see the class) holds.
+     *
+     * @param ownReply scopegate's own answer at the authorization endpoint (its error redirect to
+     *     the client's registered redirect_uri): no remembered redirect_uri needed
+     */
+    void amend(HttpResponse head, String path, boolean ownReply) {
         int status = head.status().code();
         if (status < 300 || status >= 400) {
             return;
@@ -77,7 +82,7 @@ final class AddIss {
         if (location == null || !AuthorizationResponses.isResponse(location)) {
             return;
         }
-        if (!authorizationEndpoint) {
+        if (!ownReply) {
             String known = pending.getIfPresent(AuthorizationResponses.target(location));
             if (!AuthorizationResponses.targets(location, known)) {
                 return;
@@ -90,10 +95,10 @@ final class AddIss {
         }
     }
 
-    private record Tap(AddIss owner, String path, boolean authorizationEndpoint) implements ResponseTap {
+    private record Tap(AddIss owner, String path, boolean ownReply) implements ResponseTap {
         @Override
         public int onHead(HttpResponse head) {
-            owner.amend(head, path, authorizationEndpoint);
+            owner.amend(head, path, ownReply);
             return 0;
         }
 

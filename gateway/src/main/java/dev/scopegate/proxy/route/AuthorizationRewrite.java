@@ -212,7 +212,7 @@ final class AuthorizationRewrite {
                 }
                 Outcome o = outcome(ar, d, kind, raw, 0);
                 if (o.reply() != null) {
-                    return new BodyRewriter.Result.Reply(kind == RouteKind.AUTHORIZE
+                    return new BodyRewriter.Result.Reply(kind == RouteKind.AUTHORIZE && head != null
                             ? withIss(o.reply(), pathOf(head.uri())) : o.reply());
                 }
                 return BodyRewriter.UNCHANGED;

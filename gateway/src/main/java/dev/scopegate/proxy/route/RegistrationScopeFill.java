@@ -12,6 +12,7 @@ import io.netty.handler.codec.http.HttpRequest;
 
 import java.util.Locale;
 import java.util.Objects;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -23,7 +24,8 @@ import java.util.function.Supplier;
 final class RegistrationScopeFill {
 
     private final Supplier<ScopegateConfig> config;
-    private final Supplier<ServerMetadata> metadata;
+    /** The metadata of the issuer whose registration endpoint a request target is (nullable answer). */
+    private final Function<String, ServerMetadata> metadata;
     private final Supplier<ClientFamilies> families;
     private final ScopeMetrics metrics;
     private final AuditLog audit;
@@ -32,7 +34,7 @@ final class RegistrationScopeFill {
 
     private record Built(ScopegateConfig config, RegistrationScopes scopes) {}
 
-    RegistrationScopeFill(Supplier<ScopegateConfig> config, Supplier<ServerMetadata> metadata,
+    RegistrationScopeFill(Supplier<ScopegateConfig> config, Function<String, ServerMetadata> metadata,
                           Supplier<ClientFamilies> families, ScopeMetrics metrics, AuditLog audit) {
         this.config = Objects.requireNonNull(config, "config");
         this.metadata = Objects.requireNonNull(metadata, "metadata");
@@ -51,7 +53,7 @@ final class RegistrationScopeFill {
         if (shape == null || !shape.missing()) {
             return null;
         }
-        ServerMetadata m = metadata.get();
+        ServerMetadata m = metadata.apply(head.uri());
         RegistrationScopes.Filled filled = scopes(c).resolve(shape.redirectUris(), m == null ? null : m.scopesSupported());
         if (filled == null) {
             return null;

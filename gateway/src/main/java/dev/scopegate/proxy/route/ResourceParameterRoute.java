@@ -94,8 +94,10 @@ final class ResourceParameterRoute implements Route {
                 String raw = result instanceof Result.Replace r ? new String(r.body(), StandardCharsets.ISO_8859_1)
                         : body.toString(StandardCharsets.ISO_8859_1);
                 String rewritten = apply(mode, raw, 0, raw.length());
+                // the wrapped route's tap (rewrite outcome, iss) still observes the answer
                 return rewritten == null ? result
-                        : new Result.Replace(rewritten.getBytes(StandardCharsets.ISO_8859_1));
+                        : new Result.Replace(rewritten.getBytes(StandardCharsets.ISO_8859_1),
+                                result instanceof Result.Replace r ? r.tap() : null);
             });
         }
     }

@@ -159,7 +159,7 @@ public final class RouteTable implements RequestRouter {
         this.authorize = new ResourceParameterRoute(config, new AuthorizeRoute(config, rewrite), true);
         this.par = new ResourceParameterRoute(config, new ParRoute(config, rewrite), false);
         this.registration = new RegistrationRoute(config, registrations, metrics, audit, clock,
-                new RegistrationScopeFill(config, metadata::cachedOrNull, this::families, metrics, audit));
+                new RegistrationScopeFill(config, this::issuerFor, this::families, metrics, audit));
         this.registrationManagement = new RegistrationManagementRoute(config, registrations, metrics, audit, clock);
         this.token = new ResourceParameterRoute(config,
                 new TokenLearningRoute(config, registrations, pending, metrics, clock), false);

@@ -187,7 +187,11 @@ final class GroupCommitWriter {
             }
         }
         if (committed) {
-            onCommit.accept(batch.size());
+            try {
+                onCommit.accept(batch.size());
+            } catch (RuntimeException e) {
+                // a meter must never leave a committed batch's futures uncompleted
+            }
         }
         for (Write<?> w : batch) {
             if (w.failure != null) {
