@@ -199,8 +199,17 @@ public final class LearnedIssuers implements AutoCloseable {
             return running;
         }
         String expected = IssuerPaths.expectedIssuer(publicOrigin(), issuerPath);
+        // A change of a learned issuer's document re-derives the route table; a probe's (often
+        // refused, e.g. under a flood of made-up paths) does not: keep() counts it when it is kept.
+        java.util.concurrent.atomic.AtomicReference<MetadataService> self = new java.util.concurrent.atomic.AtomicReference<>();
         MetadataService service = new MetadataService(fetcher, upstream, publicBaseUrl, issuerPath, refresh,
-                scheduler, clock, augment, expected, version::incrementAndGet);
+                scheduler, clock, augment, expected, () -> {
+                    MetadataService me = self.get();
+                    if (me != null && learned.get(issuerPath) == me) {
+                        version.incrementAndGet();
+                    }
+                });
+        self.set(service);
         service.probe().whenComplete((probe, err) -> {
             Outcome outcome = err != null ? Outcome.FAILED : switch (probe) {
                 case FOUND -> Outcome.LEARNED;

@@ -139,6 +139,20 @@ class LearnedIssuersTest {
     }
 
     @Test
+    void aRefusedProbeLeavesTheVersionAlone_soAFloodDoesNotRebuildTheRouteTable() throws Exception {
+        LearnedIssuers li = issuers(PUBLIC, 32);
+        long version = li.version();
+        realm("/realms/m", "https://gw.example/realms/other");
+        for (String p : List.of("/realms/nope", "/realms/m")) {
+            assertThat(get(li.learn(p))).isNull();
+        }
+        assertThat(li.version()).isEqualTo(version);
+        realm("/realms/b", "https://gw.example/realms/b");
+        assertThat(get(li.learn("/realms/b"))).isNotNull();
+        assertThat(li.version()).isGreaterThan(version);
+    }
+
+    @Test
     void aPathTheIdpDoesNotServeOrThatFailsIsRememberedAsRefused() throws Exception {
         LearnedIssuers li = issuers(PUBLIC, 32);
         assertThat(get(li.learn("/realms/nope"))).isNull();
