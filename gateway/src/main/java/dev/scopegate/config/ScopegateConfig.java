@@ -222,15 +222,6 @@ public record ScopegateConfig(
             clients = Map.copyOf(clients);
             families = List.copyOf(families);
         }
-
-        /** Without {@code fill-registration} (off). */
-        public Scope(Trigger trigger, List<Source> sources, String defaultScope, List<String> deny, List<String> addAlways,
-                     boolean onlySupported, boolean acceptCommas, OnUnresolved onUnresolved,
-                     OfflineAccessPrompt offlineAccessPrompt, boolean dryRun, Map<String, String> clients,
-                     List<Family> families, Learn learn, Document document) {
-            this(trigger, sources, defaultScope, deny, addAlways, onlySupported, acceptCommas, onUnresolved,
-                    offlineAccessPrompt, dryRun, clients, families, learn, document, false);
-        }
     }
 
     public enum Trigger { MISSING, MISSING_OR_EMPTY }

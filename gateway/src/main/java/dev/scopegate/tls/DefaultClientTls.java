@@ -32,6 +32,11 @@ public final class DefaultClientTls implements Supplier<SslContext> {
         return c;
     }
 
+    /** Whether the context has been built (for tests and diagnostics). */
+    boolean built() {
+        return context != null;
+    }
+
     /** Builds the context on {@code executor} now (after start), so that no event loop does it later. */
     public void prewarm(Executor executor) {
         executor.execute(() -> {

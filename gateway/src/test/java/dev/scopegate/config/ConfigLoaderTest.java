@@ -97,7 +97,7 @@ class ConfigLoaderTest {
         assertThat(c.scope()).isEqualTo(new Scope(Trigger.MISSING_OR_EMPTY,
                 List.of(Source.CLIENT, Source.REGISTERED, Source.LEARNED, Source.DOCUMENT, Source.RESOURCE, Source.DEFAULT),
                 "", List.of(), List.of(), true, true, OnUnresolved.FORWARD, OfflineAccessPrompt.CONSENT, false, Map.of(), List.of(),
-                new Learn(true, true), new Document(false, 65536, Duration.ofSeconds(5))));
+                new Learn(true, true), new Document(false, 65536, Duration.ofSeconds(5)), false));
         assertThat(c.resources()).isEmpty();
         assertThat(c.limits()).isEqualTo(new Limits(16384, 8192, 65536, 262144));
         assertThat(c.store()).isEqualTo(new Store(StoreType.EMBEDDED, "data", new Redis("redis://127.0.0.1:6379", "scopegate:", null, null)));

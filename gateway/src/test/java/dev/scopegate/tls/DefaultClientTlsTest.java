@@ -15,6 +15,7 @@ class DefaultClientTlsTest {
     @Test
     void buildsOneClientContextOnFirstUseAndKeepsIt() {
         DefaultClientTls tls = new DefaultClientTls();
+        assertThat(tls.built()).as("nothing is built before it is needed").isFalse();
         SslContext first = tls.get();
         assertThat(first.isClient()).isTrue();
         assertThat(tls.get()).isSameAs(first);
@@ -35,6 +36,7 @@ class DefaultClientTlsTest {
         });
         assertThat(done.await(30, TimeUnit.SECONDS)).isTrue();
         assertThat(ran).hasSize(1);
+        assertThat(tls.built()).as("built by the prewarm, not by get()").isTrue();
         SslContext built = tls.get();
         assertThat(built.isClient()).isTrue();
         assertThat(tls.get()).isSameAs(built);

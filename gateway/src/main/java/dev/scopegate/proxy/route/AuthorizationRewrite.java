@@ -76,12 +76,6 @@ final class AuthorizationRewrite {
     /** {@code compat.add-iss}. */
     private final AddIss iss;
 
-    AuthorizationRewrite(Supplier<ScopegateConfig> config, ScopeNormalizer normalizer,
-                         Supplier<ClientFamilies> families, ScopeMetrics metrics, AuditLog audit,
-                         PendingScopes pending, ParamCache values) {
-        this(config, normalizer, families, metrics, audit, pending, values, target -> null, RewriteFeedback.detached());
-    }
-
     /**
      * @param issuerOf the learned issuer ({@code metadata.issuers}) whose endpoint a request
      *     target (a path, or an origin-form URI) addresses, or null for the configured issuer:

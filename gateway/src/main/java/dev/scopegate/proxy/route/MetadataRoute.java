@@ -29,13 +29,9 @@ final class MetadataRoute implements Route {
 
     private final MetadataService metadata;
     private final /* nullable */ LearnedIssuers issuers;
-    /** {@code compat.add-iss} on when true; null: never (the old constructor). */
+    /** {@code compat.add-iss} on when true; null: never. */
     private final /* nullable */ BooleanSupplier addIss;
     private final IssAdvertisement issAdvertisement = new IssAdvertisement();
-
-    MetadataRoute(MetadataService metadata) {
-        this(metadata, null, null);
-    }
 
     MetadataRoute(MetadataService metadata, /* nullable */ LearnedIssuers issuers, /* nullable */ BooleanSupplier addIss) {
         this.metadata = Objects.requireNonNull(metadata, "metadata");

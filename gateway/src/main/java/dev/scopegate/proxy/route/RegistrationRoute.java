@@ -41,11 +41,6 @@ final class RegistrationRoute implements Route {
     private final /* nullable */ RegistrationScopeFill fill;
 
     RegistrationRoute(Supplier<ScopegateConfig> config, RegistrationRepository registrations, ScopeMetrics metrics,
-                      AuditLog audit, Clock clock) {
-        this(config, registrations, metrics, audit, clock, null);
-    }
-
-    RegistrationRoute(Supplier<ScopegateConfig> config, RegistrationRepository registrations, ScopeMetrics metrics,
                       AuditLog audit, Clock clock, /* nullable */ RegistrationScopeFill fill) {
         this.fill = fill;
         this.config = Objects.requireNonNull(config, "config");

@@ -117,28 +117,6 @@ public final class RouteTable implements RequestRouter {
     /** The wait for the first metadata shared by the requests that arrive before it (one per round). */
     private volatile CompletableFuture<Boolean> endpointWait;
 
-    public RouteTable(Supplier<ScopegateConfig> config, MetadataService metadata, ResourceMetadataCache resources,
-                      ScopeNormalizer normalizer, RegistrationRepository registrations, ScopeMetrics metrics,
-                      AuditLog audit, Clock clock, PendingScopes pending) {
-        this(config, metadata, null, resources, normalizer, registrations, metrics, audit, clock, pending,
-                RewriteFeedback.detached());
-    }
-
-    /** @param issuers the learned issuers ({@code metadata.issuers.learn}), or null when off */
-    public RouteTable(Supplier<ScopegateConfig> config, MetadataService metadata, /* nullable */ LearnedIssuers issuers,
-                      ResourceMetadataCache resources, ScopeNormalizer normalizer, RegistrationRepository registrations,
-                      ScopeMetrics metrics, AuditLog audit, Clock clock, PendingScopes pending) {
-        this(config, metadata, issuers, resources, normalizer, registrations, metrics, audit, clock, pending,
-                RewriteFeedback.detached());
-    }
-
-    /** @param feedback reads the IdP's answers to what the routes change (outcomes, demotions, {@code iss}) */
-    public RouteTable(Supplier<ScopegateConfig> config, MetadataService metadata, ResourceMetadataCache resources,
-                      ScopeNormalizer normalizer, RegistrationRepository registrations, ScopeMetrics metrics,
-                      AuditLog audit, Clock clock, PendingScopes pending, RewriteFeedback feedback) {
-        this(config, metadata, null, resources, normalizer, registrations, metrics, audit, clock, pending, feedback);
-    }
-
     /**
      * @param issuers the learned issuers ({@code metadata.issuers.learn}), or null when off
      * @param feedback reads the IdP's answers to what the routes change (outcomes, demotions, {@code iss});

@@ -65,7 +65,7 @@ final class Fixtures {
         ScopegateConfig.Scope build() {
             return new ScopegateConfig.Scope(trigger, sources, defaultScope, deny, addAlways, onlySupported, acceptCommas,
                     onUnresolved, offlineAccessPrompt, dryRun, clients, families, new ScopegateConfig.Learn(true, true),
-                    new ScopegateConfig.Document(false, 65536, Duration.ofSeconds(5)));
+                    new ScopegateConfig.Document(false, 65536, Duration.ofSeconds(5)), false);
         }
 
         ScopeResolver resolver() {

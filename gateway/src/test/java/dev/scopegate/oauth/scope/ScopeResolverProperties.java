@@ -177,7 +177,7 @@ class ScopeResolverProperties {
                         d, List.of(), only, commas, (OnUnresolved) m[1],
                         ScopegateConfig.OfflineAccessPrompt.CONSENT, (Boolean) m[2], cl, fam,
                         new ScopegateConfig.Learn(true, true),
-                        new ScopegateConfig.Document(false, 65536, Duration.ofSeconds(5))));
+                        new ScopegateConfig.Document(false, 65536, Duration.ofSeconds(5)), false));
     }
 
     @Provide

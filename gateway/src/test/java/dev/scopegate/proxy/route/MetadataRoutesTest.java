@@ -34,7 +34,7 @@ class MetadataRoutesTest {
     @Test
     void theCachedDocumentIsServed_beforeTheFirstFetchTheRequestWaitsForIt() throws Exception {
         try (RouteFixture f = new RouteFixture("")) {
-            MetadataRoute route = new MetadataRoute(f.metadata);
+            MetadataRoute route = new MetadataRoute(f.metadata, null, null);
             Plan first = route.plan(request(HttpMethod.GET, AS), AS);
             assertThat(first).isInstanceOf(Plan.Defer.class);
             FullHttpResponse r = respond(first);
@@ -51,7 +51,7 @@ class MetadataRoutesTest {
     void pathsItDoesNotServeAreForwarded() {
         try (RouteFixture f = new RouteFixture("")) {
             String p = "/.well-known/security.txt";
-            assertThat(new MetadataRoute(f.metadata).plan(request(HttpMethod.GET, p), p)).isSameAs(Plan.FORWARD);
+            assertThat(new MetadataRoute(f.metadata, null, null).plan(request(HttpMethod.GET, p), p)).isSameAs(Plan.FORWARD);
         }
     }
 

@@ -25,7 +25,7 @@ class RegistrationRoutesTest {
     final RouteFixture f = new RouteFixture("limits: {max-capture-bytes: 4096}\n");
 
     RegistrationRoute registration() {
-        return new RegistrationRoute(f.config::get, f.registrations, f.metrics, f.audit, f.clock);
+        return new RegistrationRoute(f.config::get, f.registrations, f.metrics, f.audit, f.clock, null);
     }
 
     RegistrationManagementRoute management() {

@@ -116,14 +116,14 @@ final class RouteFixture implements AutoCloseable {
     }
 
     RouteTable table() {
-        return new RouteTable(config::get, metadata, resources, normalizer, registrations, metrics, audit, clock,
-                pending);
+        return new RouteTable(config::get, metadata, null, resources, normalizer, registrations, metrics, audit, clock,
+                pending, RewriteFeedback.detached());
     }
 
     AuthorizationRewrite rewrite() {
         return new AuthorizationRewrite(config::get, normalizer,
                 () -> new ClientFamilies(config.get().scope().families()), metrics, audit, pending,
-                new ParamCache(64));
+                new ParamCache(64), target -> null, RewriteFeedback.detached());
     }
 
     double count(String meter, String... tags) {

@@ -21,6 +21,7 @@ import dev.scopegate.oauth.document.ResourceMetadataCache;
 import dev.scopegate.oauth.metadata.MetadataService;
 import dev.scopegate.oauth.scope.AuthorizationRequest;
 import dev.scopegate.oauth.scope.ScopeResolver;
+import dev.scopegate.proxy.route.RewriteFeedback;
 import dev.scopegate.proxy.route.RouteTable;
 import dev.scopegate.proxy.upstream.Origin;
 import dev.scopegate.store.RegistrationRepository;
@@ -114,9 +115,10 @@ public final class Fixture implements AutoCloseable {
                 Resolver.system(), Runnable::run, System::nanoTime);
         ScopeResolver resolver = new ScopeResolver(config.scope());
         normalizer = new ScopeNormalizer(() -> resolver, registrations, metadata::cachedOrNull, resources, documents);
-        router = new RouteTable(() -> config, metadata, resources, normalizer, registrations,
+        router = new RouteTable(() -> config, metadata, null, resources, normalizer, registrations,
                 new ScopeMetrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)), new AuditLog(false, Lines::info), clock,
-                new PendingScopes(100_000, java.time.Duration.ofMinutes(10), com.github.benmanes.caffeine.cache.Ticker.systemTicker()));
+                new PendingScopes(100_000, java.time.Duration.ofMinutes(10), com.github.benmanes.caffeine.cache.Ticker.systemTicker()),
+                RewriteFeedback.detached());
         Instant now = Instant.parse("2025-11-18T10:00:00Z");
         registrations.save(new Registration(CLIENT_ID, SCOPE,
                 List.of("https://chatgpt.com/connector_platform_oauth_redirect"),
